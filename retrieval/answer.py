@@ -1,0 +1,104 @@
+"""What the core answers: quotes with their source and date. Front ends only render these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document a quote stands in."""
+
+    path: str
+    date: date | None
+    title: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.path,
+            "date": self.date.isoformat() if self.date else None,
+            "title": self.title,
+        }
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A passage quoted verbatim from a source.
+
+    Attributes:
+        text: The passage exactly as the source has it.
+        source: The document it stands in.
+        score: Relevance (higher is better; comparable within one answer).
+        similarity: Cosine similarity of the passage to the question.
+        passage_id: The passage's id in the store.
+        start: Offset of the passage in the source text.
+        end: End offset of the passage in the source text.
+        highlights: Spans within ``text`` of the sentences that best answer the question.
+        also_in: Other sources that carry the same passage in nearly the same words.
+    """
+
+    text: str
+    source: Source
+    score: float
+    similarity: float
+    passage_id: int
+    start: int
+    end: int
+    highlights: tuple[tuple[int, int], ...] = ()
+    also_in: tuple[Source, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.source.to_dict(),
+            "text": self.text,
+            "score": round(float(self.score), 4),
+            "similarity": round(float(self.similarity), 4),
+            "passage_id": self.passage_id,
+            "start": self.start,
+            "end": self.end,
+            "highlights": [list(span) for span in self.highlights],
+            "also_in": [source.to_dict() for source in self.also_in],
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The quotes for one question; ``answered`` is false when nothing relevant was found.
+
+    Attributes:
+        question: The question as asked.
+        answered: Whether any quote is relevant enough to show as an answer.
+        quotes: The quotes, best first (empty when not answered).
+        related: When not answered, the closest sources, offered as "might be related".
+        offset: How many quotes came before these (for "more quotes").
+    """
+
+    question: str
+    answered: bool
+    quotes: tuple[Quote, ...]
+    related: tuple[Source, ...] = ()
+    offset: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "quotes": [quote.to_dict() for quote in self.quotes],
+            "related": [source.to_dict() for source in self.related],
+            "offset": self.offset,
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A stored document, for listings."""
+
+    source: Source
+    passages: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.source.to_dict(), "passages": self.passages}

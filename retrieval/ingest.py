@@ -1,0 +1,241 @@
+"""Incremental, idempotent ingestion of a folder into the store.
+
+Unchanged files (same content hash, same passage recipe) are not read twice nor encoded;
+changed files replace their passages; files that cannot be read are skipped and named, and
+whatever was stored for them stays. Work is committed a group of files at a time, so a crash
+loses at most the group in flight and a re-run picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from retrieval.documents import (
+    Document,
+    UnreadableFileError,
+    content_hash,
+    iter_corpus_files,
+    parse_document,
+)
+from retrieval.embedder import Embedder
+from retrieval.errors import CorpusNotFoundError
+from retrieval.passages import PassageSpan, embedding_text, find_title, split_passages
+from retrieval.store import DocumentRow, MetaRow, PassageRow, Store, vector_bytes
+
+log = logging.getLogger(__name__)
+
+# Change when passage cutting or the text given to the encoder changes: stored passages made
+# by another recipe are then rebuilt on the next ingest.
+PASSAGE_RECIPE = "paragraphs-v1"
+RECIPE_KEY = "passage_recipe"
+# Passages encoded and committed together.
+GROUP_PASSAGES = 512
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did."""
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)
+    encoded: int = 0
+    passages: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.changed} changed, {self.unchanged} unchanged, "
+            f"{len(self.skipped)} skipped, {self.removed} removed; "
+            f"{self.encoded} passages encoded, "
+            f"{self.passages} in the corpus; {self.seconds:.1f}s"
+        )
+
+
+@dataclass
+class _Pending:
+    doc: Document
+    title: str | None
+    spans: list[PassageSpan]
+    replaces: int | None
+
+
+@dataclass
+class Progress:
+    """Callbacks a front end passes to show progress; all optional."""
+
+    on_total: Callable[[int], None] | None = None
+    on_encoded: Callable[[int], None] | None = None
+    on_skip: Callable[[SkippedFile], None] | None = None
+
+
+def ingest(
+    folder: str | Path,
+    *,
+    store: Store,
+    embedder: Embedder,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the store in line with the text files under ``folder``.
+
+    Args:
+        folder: A folder (searched recursively for .txt and .md) or a single file.
+        store: Where documents, passages and embeddings are kept.
+        embedder: Encodes new passages.
+        prune: Remove stored documents of this folder whose files are gone.
+        progress: Callbacks for a progress display.
+
+    Example:
+        >>> report = ingest("seeds", store=store, embedder=embedder)
+        >>> print(report.summary())
+    """
+    started = time.perf_counter()
+    progress = progress or Progress()
+    root = Path(folder).expanduser()
+    if not root.exists():
+        raise CorpusNotFoundError(f"no such folder: {root}")
+    root = root.resolve()
+    base = root.parent if root.is_file() else root
+    report = IngestReport()
+
+    with store.sessions() as session:
+        recipe_row = session.get(MetaRow, RECIPE_KEY)
+        recipe = f"{PASSAGE_RECIPE}/{embedder.name}"
+        same_recipe = recipe_row is not None and recipe_row.value == recipe
+        known = {
+            path: (doc_id, digest)
+            for doc_id, path, digest in session.execute(
+                select(DocumentRow.id, DocumentRow.path, DocumentRow.content_hash)
+            )
+        }
+
+    seen: set[str] = set()
+    pending: list[_Pending] = []
+    for file in iter_corpus_files(root):
+        rel = file.relative_to(base).as_posix()
+        seen.add(rel)
+        try:
+            data = file.read_bytes()
+            previous = known.get(rel)
+            if previous and same_recipe and previous[1] == content_hash(data):
+                report.unchanged += 1
+                continue
+            doc = parse_document(rel, data)
+        except (OSError, UnreadableFileError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            skipped = SkippedFile(rel, reason)
+            report.skipped.append(skipped)
+            log.warning("skipped %s: %s", rel, reason)
+            if progress.on_skip:
+                progress.on_skip(skipped)
+            continue
+        title, paragraphs = find_title(doc)
+        spans = split_passages(doc.text, paragraphs, embedder.count_tokens)
+        pending.append(_Pending(doc, title, spans, previous[0] if previous else None))
+
+    if progress.on_total:
+        progress.on_total(sum(len(p.spans) for p in pending))
+    for group in _groups(pending):
+        _store_group(group, str(base), store, embedder, progress, report)
+
+    if prune:
+        report.removed = _prune(store, str(base), seen)
+    with store.session() as session:
+        if report.changed_anything:
+            store.bump_corpus_version(session)
+        session.merge(MetaRow(key=RECIPE_KEY, value=recipe))
+    report.passages = store.passage_count()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
+    groups: list[list[_Pending]] = [[]]
+    size = 0
+    for item in pending:
+        if size >= GROUP_PASSAGES:
+            groups.append([])
+            size = 0
+        groups[-1].append(item)
+        size += len(item.spans)
+    return [g for g in groups if g]
+
+
+def _store_group(
+    group: list[_Pending],
+    root: str,
+    store: Store,
+    embedder: Embedder,
+    progress: Progress,
+    report: IngestReport,
+) -> None:
+    texts = [
+        embedding_text(item.title, item.doc.text[span.start : span.end])
+        for item in group
+        for span in item.spans
+    ]
+    vectors = embedder.encode(texts, progress=progress.on_encoded)
+    row = 0
+    with store.session() as session:
+        for item in group:
+            if item.replaces is not None:
+                session.execute(delete(PassageRow).where(PassageRow.document_id == item.replaces))
+                session.execute(delete(DocumentRow).where(DocumentRow.id == item.replaces))
+                report.changed += 1
+            else:
+                report.added += 1
+            doc = DocumentRow(
+                path=item.doc.path,
+                root=root,
+                content_hash=item.doc.content_hash,
+                date=item.doc.date,
+                title=item.title,
+            )
+            for ordinal, span in enumerate(item.spans):
+                doc.passages.append(
+                    PassageRow(
+                        ordinal=ordinal,
+                        start=span.start,
+                        end=span.end,
+                        text=item.doc.text[span.start : span.end],
+                        embedding=vector_bytes(vectors[row]),
+                    )
+                )
+                row += 1
+            session.add(doc)
+        store.bump_corpus_version(session)
+    report.encoded += len(texts)
+
+
+def _prune(store: Store, root: str, seen: set[str]) -> int:
+    with store.session() as session:
+        gone = [
+            doc_id
+            for doc_id, path in session.execute(
+                select(DocumentRow.id, DocumentRow.path).where(DocumentRow.root == root)
+            )
+            if path not in seen
+        ]
+        if gone:
+            session.execute(delete(PassageRow).where(PassageRow.document_id.in_(gone)))
+            session.execute(delete(DocumentRow).where(DocumentRow.id.in_(gone)))
+    return len(gone)

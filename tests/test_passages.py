@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from retrieval.documents import parse_document
+from retrieval.passages import MAX_PASSAGE_TOKENS, find_title, split_passages
+from tests.conftest import SEEDS
+
+
+def _passages(text: str, embedder):
+    doc = parse_document("f.txt", text.encode())
+    title, paragraphs = find_title(doc)
+    spans = split_passages(doc.text, paragraphs, embedder.count_tokens)
+    return title, [doc.text[s.start : s.end] for s in spans], doc
+
+
+def test_no_seed_passage_is_cut_off_by_the_encoder(embedder):
+    for path in SEEDS.iterdir():
+        _, passages, doc = _passages(path.read_text(), embedder)
+        assert passages
+        for passage in passages:
+            assert embedder.count_tokens(passage) <= MAX_PASSAGE_TOKENS < embedder.max_tokens - 2
+            assert passage in doc.text
+
+
+def test_long_paragraph_is_split_at_sentences_without_losing_words(embedder):
+    sentence = "The ministry said the talks in Washington would not go ahead this month. "
+    text = sentence * 40
+    _, passages, _ = _passages(text, embedder)
+    assert len(passages) > 1
+    assert all(p.endswith("month.") for p in passages)
+    assert " ".join(passages).split() == text.split()
+    assert all(embedder.count_tokens(p) <= MAX_PASSAGE_TOKENS for p in passages)
+
+
+def test_run_on_sentence_and_giant_token_are_split_not_truncated(embedder):
+    text = "word " * 600 + "x" * 3000
+    _, passages, _ = _passages(text, embedder)
+    assert "".join(p.replace(" ", "") for p in passages) == text.replace(" ", "")
+    assert all(embedder.count_tokens(p) <= MAX_PASSAGE_TOKENS for p in passages)
+
+
+def test_short_fragments_join_the_next_paragraph(embedder):
+    body = " ".join(["The foreign ministry explained its reasons at length."] * 6)
+    text = f"A long enough opening paragraph. {body}\n\nPhoto: Reuters\n\n{body}\n\nCaption"
+    _, passages, _ = _passages(text, embedder)
+    assert not any(p.strip() in {"Photo: Reuters", "Caption"} for p in passages)
+    assert passages[1].startswith("Photo: Reuters\n\n")
+    assert passages[-1].endswith("Caption")
+
+
+def test_title_is_a_short_first_line(embedder):
+    text = " date 2021-10-21 Accuses U.S. of obstructing peace efforts\n\nRussia is ready. " * 1
+    title, passages, _ = _passages(text + "More text follows here.", embedder)
+    assert title == "Accuses U.S. of obstructing peace efforts"
+    assert passages == ["Russia is ready. More text follows here."]
+    title, _, _ = _passages("Only one paragraph here.", embedder)
+    assert title is None
