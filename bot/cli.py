@@ -201,5 +201,13 @@ def sources(as_json: bool, data_dir: Path | None) -> None:
         terminal.print_sources(stdout, infos)
 
 
+# serve, socket and simulate (Slack) live in their own module, which uses the helpers above.
+from bot.slack_commands import COMMANDS  # noqa: E402
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
 def main() -> None:
     cli(prog_name="quotedesk")
+

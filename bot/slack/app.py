@@ -1,0 +1,72 @@
+"""The Bolt app: the same for HTTP (``server``), Socket Mode (``socket``) and ``simulate``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+
+from bot.slack.config import SlackConfig
+from bot.slack.listeners import actions, commands, events
+from bot.slack.models import claim_event, create_tables
+from retrieval import QuoteDesk
+
+# Quotes per Slack message; "More quotes" shows the next ones.
+DEFAULT_K = 3
+
+
+def build_app(
+    *,
+    config: SlackConfig,
+    desk: QuoteDesk,
+    k: int = DEFAULT_K,
+    listener_executor: Executor | None = None,
+) -> App:
+    """A Bolt app answering from ``desk``; it calls ``auth.test`` on ``config.api_url`` now.
+
+    Example:
+        >>> app = build_app(config=SlackConfig.from_env(), desk=QuoteDesk())
+    """
+    create_tables(desk.store.engine)
+    app = App(
+        name="quotedesk",
+        client=WebClient(token=config.bot_token, base_url=config.api_url),
+        signing_secret=config.signing_secret,
+        # Socket Mode has no signing secret and nothing to verify.
+        request_verification_enabled=bool(config.signing_secret),
+        listener_executor=listener_executor,
+    )
+    app.use(once_per_event(desk.store.engine))
+    events.register(app, desk=desk, k=k)
+    commands.register(app, desk=desk, k=k)
+    actions.register(app, desk=desk)
+    app.error(log_error)
+    return app
+
+
+def once_per_event(engine: Engine) -> Callable[..., BoltResponse | None]:
+    """Middleware: an event whose ``event_id`` was handled before (Slack's retries, duplicate
+    deliveries) is acknowledged and dropped. The database's unique key decides, so this holds
+    across threads, workers and hosts."""
+
+    def middleware(
+        body: dict[str, Any], next: Callable[[], None], logger: logging.Logger
+    ) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not claim_event(engine, str(event_id)):
+            logger.info("event %s was already handled: not answering again", event_id)
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    return middleware
+
+
+def log_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+    """Bolt's last resort (listeners catch their own errors and apologise)."""
+    logger.error("unhandled error for a %s request", body.get("type"), exc_info=error)

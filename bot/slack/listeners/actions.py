@@ -1,0 +1,86 @@
+"""Buttons: "Share in channel", "More quotes", 👍 and 👎. What they act on travels in the
+button's value (:class:`AnswerState`), so any running copy of the bot can handle a click."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.slack.blocks import ACTION_DOWN, ACTION_MORE, ACTION_SHARE, ACTION_UP, Message, notice
+from bot.slack.listeners.replies import answer, deliver
+from bot.slack.models import record_feedback
+from bot.slack.state import AnswerState
+from retrieval import QuoteDesk
+
+THANKS = "Thanks for the feedback!"
+
+
+def register(app: App, *, desk: QuoteDesk) -> None:
+    """Add the button listeners to ``app``."""
+
+    def privately(respond: Respond) -> Any:
+        # An ephemeral note that leaves the message the button sits on as it is.
+        return lambda m: respond(response_type="ephemeral", replace_original=False, **m)
+
+    @app.action(ACTION_SHARE)
+    def on_share(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, logger: Any
+    ) -> None:
+        ack()
+        user = (body.get("user") or {}).get("id")
+
+        def share(message: Message) -> None:
+            respond(response_type="in_channel", replace_original=False, **message)
+            respond(delete_original=True)  # the private copy is no longer needed
+
+        deliver(
+            share,
+            lambda: answer(desk, AnswerState.parse(action["value"]), shared_by=user),
+            logger=logger,
+            apologize=privately(respond),
+        )
+
+    @app.action(ACTION_MORE)
+    def on_more(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, logger: Any
+    ) -> None:
+        ack()
+        # A private answer keeps its "Share in channel" button on the next page.
+        private = bool((body.get("container") or {}).get("is_ephemeral"))
+        deliver(
+            lambda m: respond(replace_original=True, **m),
+            lambda: answer(desk, AnswerState.parse(action["value"]), shareable=private),
+            logger=logger,
+            apologize=privately(respond),
+        )
+
+    @app.action(re.compile(f"^({ACTION_UP}|{ACTION_DOWN})$"))
+    def on_feedback(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        logger: logging.Logger,
+    ) -> None:
+        ack()
+
+        def store() -> Message:
+            state = AnswerState.parse(action["value"])
+            rows = desk.store.passages_by_id(state.passages)
+            record_feedback(
+                desk.store.engine,
+                vote="up" if action["action_id"] == ACTION_UP else "down",
+                question=state.question,
+                quotes=[
+                    {"passage_id": p, "source": rows[p].document.path if p in rows else None}
+                    for p in state.passages
+                ],
+                user_id=(body.get("user") or {}).get("id"),
+                channel_id=(body.get("channel") or {}).get("id"),
+            )
+            return notice(THANKS)
+
+        deliver(privately(respond), store, logger=logger)

@@ -1,0 +1,169 @@
+"""Requests as Slack sends them (events, slash commands, button clicks), signed with the
+signing secret the way Slack signs them. Used by ``quotedesk simulate`` and the tests."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+from bot.slack.standin import BOT_USER_ID, TEAM_ID
+
+USER_ID = "U0ASKER"
+CHANNEL_ID = "C0GENERAL"
+DM_CHANNEL_ID = "D0ASKER"
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+_serial = itertools.count(1)
+
+
+def signed_headers(
+    body: str, *, secret: str, timestamp: int | None = None, content_type: str = JSON
+) -> dict[str, str]:
+    """The headers Slack sends with ``body``: an HMAC-SHA256 of ``v0:{timestamp}:{body}``.
+
+    Example:
+        >>> signed_headers("{}", secret="s", timestamp=1)["X-Slack-Signature"][:3]
+        'v0='
+    """
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
+    assert signature is not None  # None only for a None timestamp or body
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": str(timestamp),
+        "X-Slack-Signature": signature,
+    }
+
+
+def next_ts() -> str:
+    """A message timestamp, unique in this process."""
+    return f"{int(time.time())}.{next(_serial):06d}"
+
+
+def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
+    """An Events API ``event_callback`` envelope around ``event``."""
+    return json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0QUOTEDESK",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{int(time.time())}{next(_serial):06d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+        }
+    )
+
+
+def mention_event(
+    question: str,
+    *,
+    channel: str = CHANNEL_ID,
+    user: str = USER_ID,
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    bot_user_id: str = BOT_USER_ID,
+) -> dict[str, Any]:
+    """An ``app_mention``: ``<@BOT> question``, in a thread when ``thread_ts`` is given."""
+    ts = ts or next_ts()
+    event: dict[str, Any] = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@{bot_user_id}> {question}",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def dm_event(
+    question: str, *, channel: str = DM_CHANNEL_ID, user: str = USER_ID, **extra: Any
+) -> dict[str, Any]:
+    """A direct ``message`` to the bot (``extra`` adds fields such as ``subtype``)."""
+    ts = next_ts()
+    return {
+        "type": "message",
+        "channel_type": "im",
+        "user": user,
+        "text": question,
+        "ts": ts,
+        "event_ts": ts,
+        "channel": channel,
+        **extra,
+    }
+
+
+def command_body(
+    command: str,
+    text: str,
+    *,
+    response_url: str,
+    channel: str = CHANNEL_ID,
+    user: str = USER_ID,
+) -> str:
+    """A slash command, form-encoded as Slack posts it."""
+    return urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": "asker",
+            "command": command,
+            "text": text,
+            "api_app_id": "A0QUOTEDESK",
+            "response_url": response_url,
+            "trigger_id": f"{next(_serial)}.trigger",
+        }
+    )
+
+
+def action_body(
+    action_id: str,
+    value: str,
+    *,
+    response_url: str,
+    ephemeral: bool = False,
+    channel: str = CHANNEL_ID,
+    user: str = USER_ID,
+) -> str:
+    """A ``block_actions`` click on a button, form-encoded as ``payload=…``."""
+    ts = next_ts()
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": "asker", "team_id": TEAM_ID},
+        "api_app_id": "A0QUOTEDESK",
+        "team": {"id": TEAM_ID, "domain": "standin"},
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel,
+            "is_ephemeral": ephemeral,
+        },
+        "channel": {"id": channel, "name": "general"},
+        "trigger_id": f"{next(_serial)}.trigger",
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "actions",
+                "value": value,
+                "action_ts": ts,
+            }
+        ],
+    }
+    if not ephemeral:
+        payload["message"] = {"type": "message", "ts": ts, "text": "", "blocks": []}
+    return urlencode({"payload": json.dumps(payload)})

@@ -1,0 +1,118 @@
+"""The Slack commands of ``quotedesk``: ``serve`` (HTTP), ``socket`` (Socket Mode) and
+``simulate`` (the bot driven locally). :mod:`bot.cli` adds :data:`COMMANDS` to its group."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from bot.cli import data_dir_option, default_seeds, ensure_corpus, open_desk, stderr, user_errors
+
+
+@click.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", envvar="PORT", default=3000, show_default=True, type=int, help="Port (env PORT)."
+)
+@click.option(
+    "--workers",
+    envvar="WEB_CONCURRENCY",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes, each with its own copy of the model (env WEB_CONCURRENCY).",
+)
+@click.option(
+    "--threads",
+    envvar="QUOTEDESK_THREADS",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads per worker (env QUOTEDESK_THREADS).",
+)
+@data_dir_option
+def serve(host: str, port: int, workers: int, threads: int, data_dir: Path | None) -> None:
+    """Run the Slack bot over HTTP (gunicorn): POST /slack/events, GET /healthz."""
+    from bot.slack.config import SlackConfig
+    from bot.slack.server import serve as run
+    from retrieval import Settings
+
+    with user_errors():
+        config = SlackConfig.from_env("http")
+        if open_desk(data_dir).is_empty():
+            # In a child process: the workers are forked from this one, and torch is not
+            # to be loaded before a fork.
+            ingest = [sys.executable, "-m", "bot", "ingest", str(default_seeds())]
+            subprocess.run(ingest + (["--data-dir", str(data_dir)] if data_dir else []), check=True)
+        run(
+            config=config,
+            settings=Settings.resolve(data_dir=data_dir),
+            host=host,
+            port=port,
+            workers=workers,
+            threads=threads,
+        )
+
+
+@click.command()
+@data_dir_option
+def socket(data_dir: Path | None) -> None:
+    """Run the Slack bot in Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
+    from bot.slack.config import SlackConfig
+    from bot.slack.socket_mode import run_socket_mode
+
+    with user_errors():
+        config = SlackConfig.from_env("socket")
+        desk = open_desk(data_dir)
+        ensure_corpus(desk)
+        stderr.print("Connecting to Slack in Socket Mode…", style="dim")
+        run_socket_mode(config=config, desk=desk)
+
+
+@click.group()
+def simulate() -> None:
+    """Drive the Slack bot locally: a signed request through the real Bolt app, against a
+    stand-in of Slack's Web API; prints what the bot posted."""
+
+
+def _simulate(kind: str, text: str, *, as_json: bool, data_dir: Path | None, command: str) -> None:
+    from bot.slack import simulate as harness
+
+    with user_errors():
+        desk = open_desk(data_dir)
+        ensure_corpus(desk)
+        outcome = harness.simulate(kind, text, desk=desk, command=command)  # type: ignore[arg-type]
+    for line in (harness.as_json if as_json else harness.as_text)(outcome):
+        click.echo(line)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="The raw payloads, as JSON.")
+
+
+def _event_command(kind: str, help: str) -> None:
+    @simulate.command(name=kind, help=help)
+    @click.argument("question")
+    @json_option
+    @data_dir_option
+    def run(question: str, as_json: bool, data_dir: Path | None) -> None:
+        _simulate(kind, question, as_json=as_json, data_dir=data_dir, command="")
+
+
+_event_command("mention", "@-mention the bot in a channel with QUESTION.")
+_event_command("dm", "Send the bot QUESTION in a direct message.")
+
+
+@simulate.command()
+@click.argument("name", type=click.Choice(["/ask", "/sources"]))
+@click.argument("text", required=False, default="")
+@json_option
+@data_dir_option
+def command(name: str, text: str, as_json: bool, data_dir: Path | None) -> None:
+    """Run the slash command NAME (/ask or /sources) with TEXT."""
+    _simulate("command", text, as_json=as_json, data_dir=data_dir, command=name)
+
+
+COMMANDS = (serve, socket, simulate)

@@ -1,0 +1,70 @@
+"""Slack settings from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.slack.config import DEFAULT_API_URL, SlackConfig, SlackConfigError
+
+
+def test_http_needs_token_and_secret() -> None:
+    with pytest.raises(SlackConfigError) as error:
+        SlackConfig.from_env("http", {})
+    assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set" in str(error.value)
+
+
+def test_names_only_what_is_missing() -> None:
+    with pytest.raises(SlackConfigError) as error:
+        SlackConfig.from_env("socket", {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": " "})
+    assert str(error.value).startswith("SLACK_APP_TOKEN is not set")
+    assert "SLACK_BOT_TOKEN" not in str(error.value)
+
+
+def test_api_url_defaults_to_slack_and_gets_its_trailing_slash() -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    assert SlackConfig.from_env("http", env).api_url == DEFAULT_API_URL
+    staged = SlackConfig.from_env("http", {**env, "SLACK_API_URL": "http://127.0.0.1:9/api"})
+    assert staged.api_url == "http://127.0.0.1:9/api/"
+
+
+def test_serve_without_credentials_fails_with_one_clear_line(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 1
+    assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set" in result.output
+    result = CliRunner().invoke(cli, ["socket"])
+    assert result.exit_code == 1
+    assert "SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set" in result.output
+
+
+def test_manifest_names_the_events_commands_and_url() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "slack" / "manifest.yml").read_text())
+    settings = manifest["settings"]
+    url = "https://YOUR-HOST/slack/events"
+    assert settings["event_subscriptions"]["request_url"] == url
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": url}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    commands = {c["command"]: c["url"] for c in manifest["features"]["slash_commands"]}
+    assert commands == {"/ask": url, "/sources": url}
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= scopes
+
+
+def test_procfile_runs_web_worker_and_release() -> None:
+    from pathlib import Path
+
+    lines = (Path(__file__).parents[2] / "Procfile").read_text().splitlines()
+    assert lines == [
+        "web: quotedesk serve",
+        "worker: quotedesk socket",
+        "release: quotedesk ingest seeds",
+    ]
