@@ -211,3 +211,11 @@ for _command in COMMANDS:
 def main() -> None:
     cli(prog_name="quotedesk")
 
+
+def _register_extra_commands() -> None:
+    from bot.eval_command import eval_command
+
+    cli.add_command(eval_command)
+
+
+_register_extra_commands()

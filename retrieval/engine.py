@@ -12,11 +12,14 @@ from sqlalchemy import func, select
 
 from retrieval.answer import Answer, Quote, Source, SourceInfo
 from retrieval.config import Settings
+from retrieval.dedupe import merge_duplicates
 from retrieval.embedder import Embedder, shared_embedder
 from retrieval.errors import EmptyQuestionError
-from retrieval.fusion import rank
+from retrieval.fusion import Candidate, rank
+from retrieval.highlight import highlight
 from retrieval.indexes import Indexes, load_indexes
 from retrieval.ingest import IngestReport, Progress, ingest
+from retrieval.query import Query
 from retrieval.store import DocumentRow, PassageRow, Store
 
 DEFAULT_K = 5
@@ -24,6 +27,8 @@ MODES = ("dense", "lexical", "hybrid")
 DEFAULT_MODE = "hybrid"
 # Candidates taken from each retriever before fusion.
 CANDIDATES = 50
+# Sources offered as 'might be related' when nothing answers.
+RELATED = 3
 # Below this cosine similarity the best passage is not taken as an answer.
 MIN_SCORE = 0.25
 _HAS_WORD = re.compile(r"\w")
@@ -97,6 +102,11 @@ class QuoteDesk:
     ) -> Answer:
         """The ``k`` best quotes for ``question``, skipping the first ``offset``.
 
+        The question may carry filters: ``since:YYYY-MM-DD`` and ``before:YYYY-MM-DD`` keep
+        documents dated in that range, both days included (undated documents are left out when
+        a filter is given); "latest"/"most recent" questions prefer newer documents among
+        equally relevant ones.
+
         Args:
             question: The question, in words.
             k: How many quotes to return.
@@ -105,35 +115,75 @@ class QuoteDesk:
 
         Raises:
             EmptyQuestionError: The question has no words.
+            QueryError: A filter's date cannot be read.
         """
         question = question.strip()
-        if not _HAS_WORD.search(question):
+        query = Query.parse(question)
+        if not _HAS_WORD.search(query.text):
             raise EmptyQuestionError(
                 'ask a question in words, e.g. "why did Baku skip the Washington meeting?"'
             )
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         indexes = self._current_index()
+        vector = self.embedder.encode_query(query.text)[0]
+        candidates = self._candidates(indexes, query, vector, mode, wanted=offset + k)
+        ranked = rank(candidates, mode=mode, prefer_recent=query.prefer_recent)
+        best = max((c.similarity for c in ranked), default=0.0)
+        if best < MIN_SCORE:
+            related = _unique_sources(c.row.document for c in ranked)[:RELATED]
+            return Answer(
+                question, answered=False, quotes=(), related=tuple(related), offset=offset
+            )
+        groups = merge_duplicates(ranked)[offset : offset + k]
+        spans = highlight(self.embedder, query.text, vector, [g[0].row.text for g in groups])
+        quotes = tuple(
+            Quote(
+                text=lead.row.text,
+                source=_source(lead.row.document),
+                score=lead.score,
+                similarity=lead.similarity,
+                passage_id=lead.row.id,
+                start=lead.row.start,
+                end=lead.row.end,
+                highlights=found,
+                also_in=tuple(_source(c.row.document) for c in copies),
+            )
+            for (lead, copies), found in zip(groups, spans, strict=True)
+        )
+        return Answer(question, answered=True, quotes=quotes, offset=offset)
+
+    def _candidates(
+        self, indexes: Indexes, query: Query, vector: np.ndarray, mode: str, *, wanted: int
+    ) -> list[Candidate]:
+        """Passages either retriever finds that pass the query's date filters."""
         if indexes.size == 0:
-            return Answer(question=question, answered=False, quotes=(), offset=offset)
-        query = self.embedder.encode_query(question)
-        n = max(CANDIDATES, (offset + k) * 3)
-        dense: dict[int, float] = {}
-        lexical: dict[int, float] = {}
+            return []
+        # Filters drop candidates after the search, so search deeper when there are any.
+        n = max(CANDIDATES, wanted * 4) * (20 if query.filtered else 1)
+        ids: set[int] = set()
+        bm25: dict[int, float] = {}
         if mode in ("dense", "hybrid"):
-            scores, ids = indexes.dense.search(query, n)
-            dense = {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+            _, found = indexes.dense.search(vector[None, :], n)
+            ids.update(int(i) for i in found[0] if i >= 0)
         if mode in ("lexical", "hybrid"):
-            scores, ids = indexes.lexical.search(question, n)
-            lexical = {int(i): float(s) for s, i in zip(scores, ids, strict=True)}
-        quotes = self._quotes(dense.keys() | lexical.keys(), query[0])
-        quotes = rank(quotes, lexical, mode=mode)
-        answered = bool(quotes) and max(q.similarity for q in quotes) >= MIN_SCORE
-        if not answered:
-            related = _unique_sources(quotes)[:3]
-            return Answer(question=question, answered=False, quotes=(), related=tuple(related))
-        shown = quotes[offset : offset + k]
-        return Answer(question=question, answered=True, quotes=tuple(shown), offset=offset)
+            scores, found = indexes.lexical.search(query.text, n)
+            bm25 = {int(i): float(s) for s, i in zip(scores, found, strict=True)}
+            ids.update(bm25)
+        candidates = []
+        for pid, row in self.store.passages_by_id(sorted(ids)).items():
+            if not query.admits(row.document.date):
+                continue
+            passage_vector = np.frombuffer(row.embedding, dtype="<f4")
+            candidates.append(
+                Candidate(
+                    row=row,
+                    vector=passage_vector,
+                    similarity=float(passage_vector @ vector),
+                    bm25=bm25.get(pid, 0.0),
+                )
+            )
+        return candidates
 
     def sources(self) -> list[SourceInfo]:
         """Every stored document with its date and passage count, by path."""
@@ -165,32 +215,13 @@ class QuoteDesk:
             self._embedder = shared_embedder(self.settings.model_path)
         return self._embedder.dimension
 
-    def _quotes(self, ids: Iterable[int], query: np.ndarray) -> list[Quote]:
-        """Quotes for the candidate passages, scored by cosine similarity for now."""
-        rows = self.store.passages_by_id(sorted(ids))
-        quotes = []
-        for row in rows.values():
-            similarity = float(np.frombuffer(row.embedding, dtype="<f4") @ query)
-            quotes.append(
-                Quote(
-                    text=row.text,
-                    source=_source(row.document),
-                    score=similarity,
-                    similarity=similarity,
-                    passage_id=row.id,
-                    start=row.start,
-                    end=row.end,
-                )
-            )
-        return quotes
-
 
 def _source(doc: DocumentRow) -> Source:
     return Source(path=doc.path, date=doc.date, title=doc.title)
 
 
-def _unique_sources(quotes: list[Quote]) -> list[Source]:
+def _unique_sources(documents: Iterable[DocumentRow]) -> list[Source]:
     seen: dict[str, Source] = {}
-    for quote in quotes:
-        seen.setdefault(quote.source.path, quote.source)
+    for doc in documents:
+        seen.setdefault(doc.path, _source(doc))
     return list(seen.values())

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # Change when passage cutting or the text given to the encoder changes: stored passages made
 # by another recipe are then rebuilt on the next ingest.
-PASSAGE_RECIPE = "paragraphs-v1"
+PASSAGE_RECIPE = "packed-128-v2"
 RECIPE_KEY = "passage_recipe"
 # Passages encoded and committed together.
 GROUP_PASSAGES = 512

@@ -17,7 +17,7 @@ from retrieval.sentences import sentence_spans, word_spans
 # Leaves room for the [CLS]/[SEP] tokens and a short title prefix within the model's 256.
 MAX_PASSAGE_TOKENS = 200
 # Paragraphs are packed together up to this many tokens (the model was trained on 128).
-TARGET_PASSAGE_TOKENS = 0  # 0: paragraphs are not packed together
+TARGET_PASSAGE_TOKENS = 128  # the length the encoder was trained on
 # Fewer words than this and a fragment is not a passage on its own.
 MIN_PASSAGE_WORDS = 25
 # A first paragraph this short, on one line, is the document's title.

@@ -28,6 +28,7 @@ from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    joinedload,
     mapped_column,
     relationship,
     sessionmaker,
@@ -178,9 +179,11 @@ class Store:
         if not ids:
             return {}
         with self.sessions() as session:
-            rows = session.scalars(select(PassageRow).where(PassageRow.id.in_(list(ids)))).all()
-            for row in rows:
-                _ = row.document
+            rows = session.scalars(
+                select(PassageRow)
+                .options(joinedload(PassageRow.document))
+                .where(PassageRow.id.in_(list(ids)))
+            ).all()
             return {row.id: row for row in rows}
 
 

@@ -23,6 +23,7 @@ class CountingEmbedder:
     def __init__(self, inner: Embedder):
         self._inner = inner
         self.encoded = 0
+        self.texts: list[str] = []
         self.name = inner.name
         self.dimension = inner.dimension
         self.max_tokens = inner.max_tokens
@@ -32,10 +33,12 @@ class CountingEmbedder:
 
     def encode(self, texts, *, progress=None):  # type: ignore[no-untyped-def]
         self.encoded += len(texts)
+        self.texts.extend(texts)
         return self._inner.encode(texts, progress=progress)
 
     def encode_query(self, text: str):  # type: ignore[no-untyped-def]
         self.encoded += 1
+        self.texts.append(text)
         return self._inner.encode_query(text)
 
 

@@ -109,7 +109,10 @@ def test_index_is_rebuilt_from_the_database_without_encoding(make_desk, corpus):
     fresh, fresh_counting = make_desk()  # same data dir, new process-like desk
     answer = fresh.ask("why did Baku skip the Washington meeting?")
     assert answer.answered
-    assert fresh_counting.encoded == 1  # the question only
+    # Only the question (and its quotes' sentences, for highlighting) were encoded.
+    stored = {p.text for p in fresh.store.passages_by_id(range(1, 10_000)).values()}
+    assert fresh_counting.texts[0] == "why did Baku skip the Washington meeting?"
+    assert not stored & set(fresh_counting.texts)
     assert counting.encoded == encoded
     assert list(desk.settings.data_dir.glob("index-*.faiss"))
 

@@ -5,10 +5,10 @@ from retrieval.passages import MAX_PASSAGE_TOKENS, find_title, split_passages
 from tests.conftest import SEEDS
 
 
-def _passages(text: str, embedder):
+def _passages(text: str, embedder, **options):
     doc = parse_document("f.txt", text.encode())
     title, paragraphs = find_title(doc)
-    spans = split_passages(doc.text, paragraphs, embedder.count_tokens)
+    spans = split_passages(doc.text, paragraphs, embedder.count_tokens, **options)
     return title, [doc.text[s.start : s.end] for s in spans], doc
 
 
@@ -41,7 +41,7 @@ def test_run_on_sentence_and_giant_token_are_split_not_truncated(embedder):
 def test_short_fragments_join_the_next_paragraph(embedder):
     body = " ".join(["The foreign ministry explained its reasons at length."] * 6)
     text = f"A long enough opening paragraph. {body}\n\nPhoto: Reuters\n\n{body}\n\nCaption"
-    _, passages, _ = _passages(text, embedder)
+    _, passages, _ = _passages(text, embedder, target_tokens=0)
     assert not any(p.strip() in {"Photo: Reuters", "Caption"} for p in passages)
     assert passages[1].startswith("Photo: Reuters\n\n")
     assert passages[-1].endswith("Caption")
@@ -54,3 +54,12 @@ def test_title_is_a_short_first_line(embedder):
     assert passages == ["Russia is ready. More text follows here."]
     title, _, _ = _passages("Only one paragraph here.", embedder)
     assert title is None
+
+
+def test_paragraphs_are_packed_up_to_the_target(embedder):
+    paragraph = "The foreign ministry explained its reasons for staying away at some length."
+    text = "\n\n".join(f"{i}. {paragraph} {paragraph}" for i in range(12))
+    _, passages, _ = _passages(text, embedder, target_tokens=128)
+    assert 1 < len(passages) < 12
+    assert all(embedder.count_tokens(p) <= 128 for p in passages)
+    assert all("\n\n" in p for p in passages[:-1])
