@@ -206,14 +206,9 @@ class QuoteDesk:
         with self._lock:
             if self._index is not None and self._index.version == version:
                 return self._index
-            fresh = load_indexes(self.store, self.settings.data_dir, self._dimension())
+            fresh = load_indexes(self.store, self.settings.data_dir, self.embedder.dimension)
             self._index = fresh
         return fresh
-
-    def _dimension(self) -> int:
-        if self._embedder is None:
-            self._embedder = shared_embedder(self.settings.model_path)
-        return self._embedder.dimension
 
 
 def _source(doc: DocumentRow) -> Source:
