@@ -18,8 +18,14 @@ DUPLICATE_OVERLAP = 0.6
 _WORD = re.compile(r"\w+")
 
 
-def merge_duplicates(ranked: list[Candidate]) -> list[tuple[Candidate, list[Candidate]]]:
-    """Group ``ranked`` into (best candidate, its copies in other documents), in rank order."""
+def merge_duplicates(
+    ranked: list[Candidate], *, limit: int | None = None
+) -> list[tuple[Candidate, list[Candidate]]]:
+    """Group ``ranked`` into (best candidate, its copies in other documents), in rank order.
+
+    With ``limit``, at most that many groups are made; the rest of ``ranked`` is only searched
+    for copies of them (comparing every pair of a hundred candidates cost more than a search).
+    """
     groups: list[tuple[Candidate, list[Candidate]]] = []
     words: list[set[str]] = []
     for candidate in ranked:
@@ -32,8 +38,9 @@ def merge_duplicates(ranked: list[Candidate]) -> list[tuple[Candidate, list[Cand
                 copies.append(candidate)
                 break
         else:
-            groups.append((candidate, []))
-            words.append(mine)
+            if limit is None or len(groups) < limit:
+                groups.append((candidate, []))
+                words.append(mine)
     return groups
 
 

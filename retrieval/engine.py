@@ -19,6 +19,7 @@ from retrieval.fusion import Candidate, rank
 from retrieval.highlight import highlight
 from retrieval.indexes import Indexes, load_indexes
 from retrieval.ingest import IngestReport, Progress, ingest
+from retrieval.lexical import word_coverage
 from retrieval.query import Query
 from retrieval.store import DocumentRow, PassageRow, Store
 
@@ -135,7 +136,7 @@ class QuoteDesk:
             return Answer(
                 question, answered=False, quotes=(), related=tuple(related), offset=offset
             )
-        groups = merge_duplicates(ranked)[offset : offset + k]
+        groups = merge_duplicates(ranked, limit=offset + k)[offset:]
         spans = highlight(self.embedder, query.text, vector, [g[0].row.text for g in groups])
         quotes = tuple(
             Quote(
@@ -170,17 +171,28 @@ class QuoteDesk:
             scores, found = indexes.lexical.search(query.text, n)
             bm25 = {int(i): float(s) for s, i in zip(scores, found, strict=True)}
             ids.update(bm25)
+        rows = [
+            row
+            for row in self.store.passages_by_id(sorted(ids)).values()
+            if query.admits(row.document.date)
+        ]
+        coverage = word_coverage(query.text, [row.text for row in rows])
         candidates = []
-        for pid, row in self.store.passages_by_id(sorted(ids)).items():
-            if not query.admits(row.document.date):
-                continue
+        for row, covered in zip(rows, coverage, strict=True):
             passage_vector = np.frombuffer(row.embedding, dtype="<f4")
+            title = row.document.title_vector
             candidates.append(
                 Candidate(
                     row=row,
                     vector=passage_vector,
                     similarity=float(passage_vector @ vector),
-                    bm25=bm25.get(pid, 0.0),
+                    bm25=bm25.get(row.id, 0.0),
+                    title_similarity=(
+                        float(np.frombuffer(title.embedding, dtype="<f4") @ vector)
+                        if title
+                        else 0.0
+                    ),
+                    coverage=covered,
                 )
             )
         return candidates

@@ -8,9 +8,14 @@ import numpy as np
 
 from retrieval.store import PassageRow
 
-# Weight of the cosine similarity against the max-normalized BM25 score, tuned on the seed
-# golden set and rtqa-2022 (see README, "How retrieval works").
-DENSE_WEIGHT = 0.8
+# Relative weights of the evidence in hybrid mode, tuned together on the seed golden set and
+# rtqa-2022 (see README, "How retrieval works"): the passage's cosine similarity, its
+# document title's cosine similarity, the BM25 score divided by the query's best, and the share
+# of the question's words the passage contains.
+DENSE_WEIGHT = 0.6
+TITLE_WEIGHT = 0.1
+BM25_WEIGHT = 0.1
+COVERAGE_WEIGHT = 0.1
 # For "latest" questions: at most this much is added for the newest document among candidates,
 # enough to reorder near-ties, not to lift an irrelevant passage.
 RECENCY_WEIGHT = 0.05
@@ -24,14 +29,17 @@ class Candidate:
     vector: np.ndarray
     similarity: float
     bm25: float = 0.0
+    title_similarity: float = 0.0
+    coverage: float = 0.0
     score: float = 0.0
 
 
 def rank(candidates: list[Candidate], *, mode: str, prefer_recent: bool = False) -> list[Candidate]:
     """Score and sort candidates, best first.
 
-    ``dense`` ranks by cosine similarity, ``lexical`` by BM25, and ``hybrid`` by a convex
-    combination of the cosine and the BM25 score divided by the best BM25 score of the query.
+    ``dense`` ranks by cosine similarity, ``lexical`` by BM25, and ``hybrid`` by a weighted sum
+    of the cosine, the title's cosine, the BM25 score divided by the best BM25 score of the
+    query, and the question's word coverage.
     """
     top = max((c.bm25 for c in candidates), default=0.0) or 1.0
     for c in candidates:
@@ -40,7 +48,12 @@ def rank(candidates: list[Candidate], *, mode: str, prefer_recent: bool = False)
         elif mode == "lexical":
             c.score = c.bm25 / top
         else:
-            c.score = DENSE_WEIGHT * c.similarity + (1 - DENSE_WEIGHT) * c.bm25 / top
+            c.score = (
+                DENSE_WEIGHT * c.similarity
+                + TITLE_WEIGHT * c.title_similarity
+                + BM25_WEIGHT * c.bm25 / top
+                + COVERAGE_WEIGHT * c.coverage
+            )
     if prefer_recent:
         _add_recency(candidates)
     return sorted(candidates, key=lambda c: (-c.score, c.row.id))

@@ -8,50 +8,66 @@ from collections.abc import Sequence
 import numpy as np
 
 from retrieval.embedder import Embedder
-from retrieval.lexical import tokenize
+from retrieval.lexical import word_sets
 from retrieval.sentences import sentence_spans
 
 # Weight of the sentence's cosine similarity against its share of the question's words.
 SENTENCE_DENSE_WEIGHT = 0.7
-# Sentences are encoded for the first quotes only; later ones are scored on words alone, which
-# keeps an answer within its latency budget (encoding every sentence of five quotes tripled it).
+# Sentences are encoded for the first quotes only, and only when the question's words leave a
+# tie: encoding every sentence of one passage costs ~30 ms on two cores, most of the budget.
 DENSE_QUOTES = 1
 _WORD = re.compile(r"\w")
+
+Span = tuple[int, int]
 
 
 def highlight(
     embedder: Embedder, question: str, query: np.ndarray, passages: Sequence[str]
-) -> list[tuple[tuple[int, int], ...]]:
+) -> list[tuple[Span, ...]]:
     """For each passage, the span of its best-answering sentence (the whole passage when it is
-    one sentence). One encoder call covers the sentences of the first ``DENSE_QUOTES``."""
+    one sentence).
+
+    Sentences are scored by the share of the question's (stemmed) words they hold. In the first
+    ``DENSE_QUOTES`` passages, sentences tied for the best share are told apart by their cosine
+    similarity to ``query``, with one encoder call for all of them.
+    """
+    asked = word_sets([question])[0]
     spans = [
         [s for s in sentence_spans(text) if _WORD.search(text[s[0] : s[1]])] for text in passages
     ]
-    sentences = [
-        text[a:b]
-        for text, found in zip(passages, spans, strict=True)
-        if len(found) > 1
-        for a, b in found
+    overlaps = [_overlaps(asked, text, found) for text, found in zip(passages, spans, strict=True)]
+    tied = [
+        [i for i, share in enumerate(shares) if share == max(shares)]
+        if number < DENSE_QUOTES and len(shares) > 1
+        else []
+        for number, shares in enumerate(overlaps)
     ]
-    vectors = embedder.encode(sentences) if sentences else np.zeros((0, 1), dtype=np.float32)
-    asked = set(tokenize([question])[0])
-    result: list[tuple[tuple[int, int], ...]] = []
-    row = 0
-    for number, (text, found) in enumerate(zip(passages, spans, strict=True)):
+    to_encode = [
+        passages[n][spans[n][i][0] : spans[n][i][1]]
+        for n, ties in enumerate(tied)
+        if len(ties) > 1
+        for i in ties
+    ]
+    vectors = iter(embedder.encode(to_encode)) if to_encode else iter(())
+    result: list[tuple[Span, ...]] = []
+    for found, shares, ties in zip(spans, overlaps, tied, strict=True):
         if len(found) <= 1:
             result.append(tuple(found))
             continue
-        scores = []
-        for a, b in found:
-            words = set(tokenize([text[a:b]])[0])
-            overlap = len(asked & words) / len(asked) if asked else 0.0
-            if number < DENSE_QUOTES:
-                cosine = float(vectors[row] @ query)
-                row += 1
-                scores.append(
-                    SENTENCE_DENSE_WEIGHT * cosine + (1 - SENTENCE_DENSE_WEIGHT) * overlap
-                )
-            else:
-                scores.append(overlap)
-        result.append((found[int(np.argmax(scores))],))
+        best = int(np.argmax(shares))
+        if len(ties) > 1:
+            scores = [
+                SENTENCE_DENSE_WEIGHT * float(next(vectors) @ query)
+                + (1 - SENTENCE_DENSE_WEIGHT) * shares[i]
+                for i in ties
+            ]
+            best = ties[int(np.argmax(scores))]
+        result.append((found[best],))
     return result
+
+
+def _overlaps(asked: set[str], text: str, spans: list[Span]) -> list[float]:
+    if not asked or not spans:
+        return [0.0] * len(spans)
+    words = word_sets([text[a:b] for a, b in spans])
+    return [len(asked & w) / len(asked) for w in words]

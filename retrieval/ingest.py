@@ -26,13 +26,20 @@ from retrieval.documents import (
 from retrieval.embedder import Embedder
 from retrieval.errors import CorpusNotFoundError
 from retrieval.passages import PassageSpan, embedding_text, find_title, split_passages
-from retrieval.store import DocumentRow, MetaRow, PassageRow, Store, vector_bytes
+from retrieval.store import (
+    DocumentRow,
+    MetaRow,
+    PassageRow,
+    Store,
+    TitleVectorRow,
+    vector_bytes,
+)
 
 log = logging.getLogger(__name__)
 
 # Change when passage cutting or the text given to the encoder changes: stored passages made
 # by another recipe are then rebuilt on the next ingest.
-PASSAGE_RECIPE = "packed-128-v2"
+PASSAGE_RECIPE = "packed-128-v3"  # v3: titles encoded too
 RECIPE_KEY = "passage_recipe"
 # Passages encoded and committed together.
 GROUP_PASSAGES = 512
@@ -193,7 +200,9 @@ def _store_group(
         for item in group
         for span in item.spans
     ]
+    titles = [item.title for item in group if item.title]
     vectors = embedder.encode(texts, progress=progress.on_encoded)
+    title_vectors = iter(embedder.encode(titles))
     row = 0
     with store.session() as session:
         for item in group:
@@ -210,6 +219,8 @@ def _store_group(
                 date=item.doc.date,
                 title=item.title,
             )
+            if item.title:
+                doc.title_vector = TitleVectorRow(embedding=vector_bytes(next(title_vectors)))
             for ordinal, span in enumerate(item.spans):
                 doc.passages.append(
                     PassageRow(

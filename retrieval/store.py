@@ -61,6 +61,22 @@ class DocumentRow(Base):
     passages: Mapped[list[PassageRow]] = relationship(
         back_populates="document", cascade="all, delete-orphan", passive_deletes=True
     )
+    title_vector: Mapped[TitleVectorRow | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class TitleVectorRow(Base):
+    """The encoded title of a document: evidence that a passage belongs to the story asked
+    about. A table of its own, so databases made before it gain it without a migration."""
+
+    __tablename__ = "title_vectors"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    # float32 little-endian bytes of the unit vector.
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class PassageRow(Base):
@@ -175,13 +191,13 @@ class Store:
                 last = int(rows[-1][0])
 
     def passages_by_id(self, ids: Sequence[int]) -> dict[int, PassageRow]:
-        """Passages (with their document loaded) keyed by id."""
+        """Passages (with their document and its title vector loaded) keyed by id."""
         if not ids:
             return {}
         with self.sessions() as session:
             rows = session.scalars(
                 select(PassageRow)
-                .options(joinedload(PassageRow.document))
+                .options(joinedload(PassageRow.document).joinedload(DocumentRow.title_vector))
                 .where(PassageRow.id.in_(list(ids)))
             ).all()
             return {row.id: row for row in rows}

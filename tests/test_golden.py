@@ -6,22 +6,9 @@ import pytest
 
 from tests.conftest import golden
 
-# Known misses of the current ranking, tracked until retrieval tuning fixes them; strict, so
-# a fix makes the test fail until the mark is removed.
-KNOWN_MISSES = {
-    "Who does Zakharova blame for blocking the regional cooperation format?",
-    "How did Baku's foreign ministry say the American official's comments affected relations?",
-}
-
 
 def _cases() -> list:
-    params = []
-    for case in golden():
-        marks = []
-        if case["question"] in KNOWN_MISSES:
-            marks.append(pytest.mark.xfail(strict=True, reason="ranked 4th or lower for now"))
-        params.append(pytest.param(case, marks=marks, id=case["question"][:60]))
-    return params
+    return [pytest.param(case, id=case["question"][:60]) for case in golden()]
 
 
 @pytest.mark.parametrize("case", _cases())

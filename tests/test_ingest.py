@@ -11,12 +11,15 @@ def test_second_ingest_of_unchanged_folder_encodes_nothing(make_desk, corpus):
     desk, counting = make_desk()
     first = desk.ingest(corpus)
     assert (first.added, first.changed, first.unchanged) == (5, 0, 0)
-    assert counting.encoded == first.encoded == first.passages > 0
+    titled = sum(1 for info in desk.sources() if info.source.title)
+    # Each passage once, and each document's title once.
+    assert counting.encoded == first.encoded + titled
+    assert first.encoded == first.passages > 0
     version = desk.store.corpus_version()
 
     again = desk.ingest(corpus)
     assert (again.added, again.changed, again.unchanged, again.encoded) == (0, 0, 5, 0)
-    assert counting.encoded == first.encoded
+    assert counting.encoded == first.encoded + titled
     assert desk.store.corpus_version() == version
     assert "5 unchanged" in again.summary()
 
@@ -147,3 +150,27 @@ def test_single_file_and_markdown_are_ingested(make_desk, tmp_path):
     report = desk.ingest(folder)
     assert report.added == 1
     assert [s.source.path for s in desk.sources()] == ["deep/er/memo.md"]
+
+
+def test_titles_are_encoded_and_go_with_their_document(make_desk, corpus):
+    from sqlalchemy import func, select
+
+    from retrieval.store import DocumentRow, TitleVectorRow
+
+    desk, _ = make_desk()
+    desk.ingest(corpus)
+
+    def counts() -> tuple[int, int]:
+        with desk.store.sessions() as session:
+            titled = session.scalar(
+                select(func.count(DocumentRow.id)).where(DocumentRow.title.is_not(None))
+            )
+            vectors = session.scalar(select(func.count(TitleVectorRow.document_id)))
+            return int(titled or 0), int(vectors or 0)
+
+    titled, vectors = counts()
+    assert titled == vectors > 0
+    # The document loses its title: its old title vector goes with the old row.
+    (corpus / "003_f5d439a893dfd6cf.txt").write_text("One paragraph, no title line at all.\n")
+    desk.ingest(corpus)
+    assert counts() == (titled - 1, vectors - 1)
