@@ -21,7 +21,7 @@ from retrieval.indexes import Indexes, load_indexes
 from retrieval.ingest import IngestReport, Progress, ingest
 from retrieval.lexical import word_coverage
 from retrieval.query import Query
-from retrieval.store import DocumentRow, PassageRow, Store
+from retrieval.store import DocumentRow, PassageRow, Store, bytes_vector
 
 DEFAULT_K = 5
 MODES = ("dense", "lexical", "hybrid")
@@ -179,19 +179,16 @@ class QuoteDesk:
         coverage = word_coverage(query.text, [row.text for row in rows])
         candidates = []
         for row, covered in zip(rows, coverage, strict=True):
-            passage_vector = np.frombuffer(row.embedding, dtype="<f4")
+            passage_vector = bytes_vector(row.embedding)
             title = row.document.title_vector
+            title_similarity = float(bytes_vector(title.embedding) @ vector) if title else 0.0
             candidates.append(
                 Candidate(
                     row=row,
                     vector=passage_vector,
                     similarity=float(passage_vector @ vector),
                     bm25=bm25.get(row.id, 0.0),
-                    title_similarity=(
-                        float(np.frombuffer(title.embedding, dtype="<f4") @ vector)
-                        if title
-                        else 0.0
-                    ),
+                    title_similarity=title_similarity,
                     coverage=covered,
                 )
             )

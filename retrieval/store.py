@@ -169,7 +169,7 @@ class Store:
                 if not rows:
                     return
                 ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-                vectors = np.vstack([np.frombuffer(r[1], dtype="<f4") for r in rows])
+                vectors = np.vstack([bytes_vector(r[1]) for r in rows])
                 yield ids, vectors
                 last = int(ids[-1])
 
@@ -205,6 +205,11 @@ class Store:
 
 def vector_bytes(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def bytes_vector(data: bytes) -> np.ndarray:
+    """The vector :func:`vector_bytes` stored."""
+    return np.frombuffer(data, dtype="<f4")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
