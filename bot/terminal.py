@@ -9,16 +9,9 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
-from retrieval.answer import Answer, Quote, Source, SourceInfo
+from bot.labels import date_label, source_label
+from retrieval.answer import Answer, Quote, SourceInfo
 from retrieval.ingest import IngestReport
-
-
-def date_label(source: Source) -> str:
-    return source.date.isoformat() if source.date else "undated"
-
-
-def source_label(source: Source) -> str:
-    return f"{source.path} · {date_label(source)}"
 
 
 def quote_text(quote: Quote) -> Text:

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
 
+from retrieval.records import Source, SourceInfo
 
-@dataclass(frozen=True)
-class Source:
-    """A document a quote stands in."""
-
-    path: str
-    date: date | None
-    title: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.path,
-            "date": self.date.isoformat() if self.date else None,
-            "title": self.title,
-        }
+__all__ = ["Answer", "Quote", "Source", "SourceInfo"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +67,6 @@ class Answer:
     quotes: tuple[Quote, ...]
     related: tuple[Source, ...] = ()
     offset: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,16 +75,4 @@ class Answer:
             "quotes": [quote.to_dict() for quote in self.quotes],
             "related": [source.to_dict() for source in self.related],
             "offset": self.offset,
-            **self.extra,
         }
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """A stored document, for listings."""
-
-    source: Source
-    passages: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.source.to_dict(), "passages": self.passages}

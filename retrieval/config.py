@@ -1,12 +1,17 @@
-"""Settings of the core, from arguments first and the environment second."""
+"""What the core is configured with: :class:`Settings` (where data lives, from arguments first
+and the environment second) and :class:`RetrievalConfig` (every weight, depth, threshold and
+limit of retrieval and ranking, in one place)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
-from retrieval.errors import DataDirError
+from retrieval.errors import DataDirError, InvalidArgumentError
 
 DEFAULT_DATA_DIR = ".quotedesk"
 
@@ -78,3 +83,121 @@ def _normalize_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+class Mode(StrEnum):
+    """Which evidence ranks the passages."""
+
+    DENSE = "dense"  # cosine similarity of sentence embeddings alone
+    LEXICAL = "lexical"  # BM25 alone
+    HYBRID = "hybrid"  # both, fused (the default)
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Every weight, depth, threshold and limit of retrieval and ranking.
+
+    The defaults are what the README's figures were measured with; change one to try another
+    weighting without editing code (``quotedesk eval --set dense_weight=0.5``).
+
+    Example:
+        >>> RetrievalConfig().with_overrides(["dense_weight=0.5"]).dense_weight
+        0.5
+    """
+
+    mode: Mode = Mode.HYBRID
+    # Quotes per answer unless asked otherwise; and the most one may ask for (every front end).
+    default_k: int = 5
+    max_k: int = 50
+
+    # Candidates taken from each retriever before fusion: depths 20-200 measured the same.
+    candidates: int = 50
+    # ... or this many times the quotes wanted, when more are asked for ("more quotes").
+    candidates_per_quote: int = 4
+    # Date filters drop candidates after the search, so a filtered search goes this much deeper.
+    filtered_depth: int = 20
+
+    # Hybrid score weights, tuned together on the seed golden set and rtqa-2022: the passage's
+    # cosine, its document title's cosine, BM25 over the query's best, and word coverage.
+    dense_weight: float = 0.6
+    title_weight: float = 0.1
+    bm25_weight: float = 0.1
+    coverage_weight: float = 0.1
+    # For "latest" questions, added for the newest document among candidates: enough to
+    # reorder near-ties, not to lift an irrelevant passage.
+    recency_weight: float = 0.05
+
+    # Below this cosine, the best passage is not an answer (seeds: in-domain >= 0.32,
+    # off-topic <= 0.21).
+    min_similarity: float = 0.25
+    # Sources offered as "might be related" when nothing answers.
+    related: int = 3
+
+    # Passages from different documents at this cosine say the same thing (rewrites score 0.9+,
+    # different paragraphs of one story stay below 0.85) ...
+    duplicate_cosine: float = 0.9
+    # ... or share this much of the smaller one's distinct words (copies packed differently).
+    duplicate_overlap: float = 0.6
+
+    # Quotes whose tied sentences are encoded to pick the highlight: encoding one passage's
+    # sentences costs ~30 ms on two cores, most of an answer's budget.
+    dense_highlight_quotes: int = 1
+
+    # Exact FAISS search up to this many passages; HNSW beyond it.
+    exact_search_limit: int = 200_000
+    # HNSW graph degree and search breadth: recall@10 near 0.99 at milliseconds per query.
+    hnsw_neighbors: int = 32
+    hnsw_ef_search: int = 128
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", parse_mode(self.mode))
+        if not 1 <= self.default_k <= self.max_k:
+            raise InvalidArgumentError(f"default_k must be between 1 and max_k ({self.max_k})")
+
+    def check_k(self, k: int) -> int:
+        """``k`` when it is a number of quotes one may ask for, else a clear error."""
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= self.max_k:
+            raise InvalidArgumentError(
+                f"k must be a whole number from 1 to {self.max_k}, not {k!r}"
+            )
+        return k
+
+    def with_overrides(self, assignments: Iterable[str]) -> RetrievalConfig:
+        """A copy with ``field=value`` assignments applied, each value read as the field's type.
+
+        Raises:
+            InvalidArgumentError: An unknown field or a value that cannot be read.
+        """
+        types = {f.name: type(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        changes: dict[str, object] = {}
+        for assignment in assignments:
+            name, sep, raw = assignment.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in types:
+                known = ", ".join(sorted(types))
+                raise InvalidArgumentError(f"--set takes FIELD=VALUE with FIELD one of: {known}")
+            try:
+                changes[name] = parse_mode(raw) if name == "mode" else types[name](raw.strip())
+            except ValueError as exc:
+                raise InvalidArgumentError(f"--set {name}: cannot read {raw!r}") from exc
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, object]:
+        return {f.name: str(v) if isinstance(v, Mode) else v for f, v in _items(self)}
+
+
+def parse_mode(value: str | Mode) -> Mode:
+    """The :class:`Mode` named ``value``.
+
+    Raises:
+        InvalidArgumentError: ``value`` names no mode.
+    """
+    try:
+        return Mode(str(value).strip().lower())
+    except ValueError:
+        names = ", ".join(m.value for m in Mode)
+        raise InvalidArgumentError(f"mode must be one of {names}, not {value!r}") from None
+
+
+def _items(config: RetrievalConfig) -> list[tuple[dataclasses.Field[object], object]]:
+    return [(f, getattr(config, f.name)) for f in dataclasses.fields(config)]

@@ -1,10 +1,35 @@
-"""Errors the core raises; front ends turn them into one clear line for the user."""
+"""Errors the core raises; front ends turn them into one clear line for the user.
+
+Two families: :class:`UserError` is something the person asking can fix (the CLI exits 2, chat
+prints a hint and goes on, Slack replies with the hint); any other :class:`QuotedeskError` is a
+problem with the environment (data directory, model, database; the CLI exits 1).
+"""
 
 from __future__ import annotations
 
 
 class QuotedeskError(Exception):
-    """Base class: a problem the user can act on, with a message that says what to do."""
+    """Base class: a problem someone can act on, with a message that says what to do."""
+
+
+class UserError(QuotedeskError, ValueError):
+    """Bad input from whoever asked: the message is a hint they can follow."""
+
+
+class EmptyQuestionError(UserError):
+    """The question has no words in it."""
+
+
+class QueryError(UserError):
+    """A filter or time expression that cannot be read, e.g. ``since:yesterday``."""
+
+
+class CorpusNotFoundError(UserError):
+    """The folder to ingest does not exist."""
+
+
+class InvalidArgumentError(UserError):
+    """An argument out of its range, e.g. ``k`` of 0 or an unknown mode."""
 
 
 class ModelNotFoundError(QuotedeskError):
@@ -12,12 +37,4 @@ class ModelNotFoundError(QuotedeskError):
 
 
 class DataDirError(QuotedeskError):
-    """The data directory cannot be created, read or written."""
-
-
-class CorpusNotFoundError(QuotedeskError):
-    """The folder to ingest does not exist."""
-
-
-class EmptyQuestionError(QuotedeskError):
-    """The question has no words in it."""
+    """The data directory or the database cannot be created, read or written."""

@@ -6,17 +6,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from retrieval.errors import QuotedeskError
+from retrieval.errors import QueryError
 
 _FILTER = re.compile(r"(?<!\S)(since|after|before|until):(\S+)", re.IGNORECASE)
 _RECENT = re.compile(
     r"\b(latest|most recent(ly)?|newest|recent(ly)?|today|this (week|month|year))\b",
     re.IGNORECASE,
 )
-
-
-class QueryError(QuotedeskError, ValueError):
-    """A filter that cannot be read, e.g. ``since:yesterday``."""
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.labels import date_label, source_label
 from bot.slack.state import AnswerState
-from retrieval.answer import Answer, Quote, Source, SourceInfo
+from retrieval.answer import Answer, Quote, SourceInfo
 
 MAX_TEXT = 3000  # characters in a section or a context element
 MAX_BLOCKS = 50  # blocks in a message
@@ -52,15 +53,6 @@ def escape(text: str) -> str:
         '&lt;!channel&gt; &amp; &lt;http://evil|click&gt;'
     """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def date_label(source: Source) -> str:
-    """The source's date, or "undated": never a guessed date."""
-    return source.date.isoformat() if source.date else "undated"
-
-
-def source_label(source: Source) -> str:
-    return f"{source.path} · {date_label(source)}"
 
 
 def fit(render: Callable[[int], str], length: int, limit: int = MAX_TEXT) -> str:
