@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from retrieval.answer import Answer, Quote, Source, SourceInfo
-from retrieval.config import Settings
+from retrieval.config import RetrievalConfig, Settings
 from retrieval.dedupe import merge_duplicates
 from retrieval.embedder import Embedder, shared_embedder
 from retrieval.errors import EmptyQuestionError
@@ -55,10 +55,12 @@ class QuoteDesk:
         self,
         settings: Settings | None = None,
         *,
+        config: RetrievalConfig | None = None,
         embedder: Embedder | None = None,
         store: Store | None = None,
     ):
         self.settings = settings or Settings.resolve()
+        self.config = config or RetrievalConfig()
         self.settings.ensure_data_dir()
         self.store = store or Store(self.settings.database_url)
         self._embedder = embedder

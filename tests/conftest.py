@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -11,35 +10,7 @@ import pytest
 
 from retrieval import QuoteDesk, Settings
 from retrieval.embedder import Embedder, shared_embedder
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-GOLDEN = Path(__file__).resolve().parent / "golden" / "seeds.jsonl"
-
-
-class CountingEmbedder:
-    """The real embedder, counting how many texts it encodes."""
-
-    def __init__(self, inner: Embedder):
-        self._inner = inner
-        self.encoded = 0
-        self.texts: list[str] = []
-        self.name = inner.name
-        self.dimension = inner.dimension
-        self.max_tokens = inner.max_tokens
-
-    def count_tokens(self, text: str) -> int:
-        return self._inner.count_tokens(text)
-
-    def encode(self, texts, *, progress=None):  # type: ignore[no-untyped-def]
-        self.encoded += len(texts)
-        self.texts.extend(texts)
-        return self._inner.encode(texts, progress=progress)
-
-    def encode_query(self, text: str):  # type: ignore[no-untyped-def]
-        self.encoded += 1
-        self.texts.append(text)
-        return self._inner.encode_query(text)
+from tests.helpers import SEEDS, CountingEmbedder
 
 
 @pytest.fixture(scope="session")
@@ -82,10 +53,3 @@ def corpus(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
     shutil.copytree(SEEDS, folder)
     return folder
-
-
-def golden(kind: str = "in_domain") -> list[dict]:
-    rows = [json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip()]
-    if kind == "off_topic":
-        return [r for r in rows if r.get("off_topic")]
-    return [r for r in rows if not r.get("off_topic")]

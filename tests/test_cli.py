@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from tests.conftest import ROOT, SEEDS
+from tests.helpers import ROOT, SEEDS
 
 QUESTION = "why did Baku skip the Washington meeting?"
 

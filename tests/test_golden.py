@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import golden
+from tests.helpers import golden
 
 
 def _cases() -> list:

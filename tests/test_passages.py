@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from retrieval.documents import parse_document
 from retrieval.passages import MAX_PASSAGE_TOKENS, find_title, split_passages
-from tests.conftest import SEEDS
+from tests.helpers import SEEDS
 
 
 def _passages(text: str, embedder, **options):

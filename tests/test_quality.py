@@ -12,7 +12,7 @@ from retrieval.evaluation import evaluate, load_cases
 from retrieval.fusion import Candidate, rank
 from retrieval.query import Query, QueryError
 from retrieval.store import DocumentRow, PassageRow
-from tests.conftest import GOLDEN, golden
+from tests.helpers import GOLDEN, golden
 
 README_QUESTION = "why did Baku skip the Washington meeting?"
 COPIES = {"000_11112fc514e6e23b.txt", "001_cf87b5f311defa2c.txt"}
@@ -128,7 +128,7 @@ def test_hybrid_uses_title_and_coverage_to_break_near_ties():
 
 def test_highlight_encodes_sentences_only_to_break_a_tie(embedder):
     from retrieval.highlight import highlight
-    from tests.conftest import CountingEmbedder
+    from tests.helpers import CountingEmbedder
 
     counting = CountingEmbedder(embedder)
     question = "why did Baku skip the meeting?"
