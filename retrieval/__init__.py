@@ -6,19 +6,22 @@ It knows nothing of Slack or terminals; front ends render the :class:`Answer` it
 from __future__ import annotations
 
 from retrieval.answer import Answer, Quote, Source, SourceInfo
-from retrieval.config import Settings
+from retrieval.config import Mode, RetrievalConfig, Settings
 from retrieval.engine import QuoteDesk
-from retrieval.errors import QuotedeskError
+from retrieval.errors import QuotedeskError, UserError
 from retrieval.ingest import IngestReport, Progress
 
 __all__ = [
     "Answer",
     "IngestReport",
+    "Mode",
     "Progress",
     "Quote",
     "QuoteDesk",
     "QuotedeskError",
+    "RetrievalConfig",
     "Settings",
     "Source",
     "SourceInfo",
+    "UserError",
 ]

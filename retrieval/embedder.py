@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -23,6 +23,22 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 _REQUIRED_FILES = ("config.json", "modules.json")
+
+
+class Encoder(Protocol):
+    """What the core needs of a sentence encoder (:class:`Embedder`, or a stand-in in tests)."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def encode(
+        self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
 
 
 def packaged_model_path() -> Path:

@@ -4,34 +4,31 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
 
-from retrieval.answer import Answer, Quote, Source, SourceInfo
-from retrieval.config import RetrievalConfig, Settings
-from retrieval.dedupe import merge_duplicates
-from retrieval.embedder import Embedder, shared_embedder
-from retrieval.errors import EmptyQuestionError
-from retrieval.fusion import Candidate, rank
-from retrieval.highlight import highlight
-from retrieval.indexes import Indexes, load_indexes
+from retrieval.answer import Answer, Quote, SourceInfo
+from retrieval.config import Mode, RetrievalConfig, Settings, parse_mode
+from retrieval.embedder import Encoder, shared_embedder
+from retrieval.errors import EmptyQuestionError, InvalidArgumentError
 from retrieval.ingest import IngestReport, Progress, ingest
-from retrieval.lexical import word_coverage
 from retrieval.query import Query
-from retrieval.store import DocumentRow, PassageRow, Store, bytes_vector
+from retrieval.rank import (
+    Candidate,
+    abstains,
+    choose,
+    fuse,
+    gather,
+    merge_duplicates,
+    related_sources,
+    sentences_to_encode,
+    tied_sentences,
+)
+from retrieval.search import Indexes, load_indexes
+from retrieval.store import Store
+from retrieval.words import word_sets
 
-DEFAULT_K = 5
-MODES = ("dense", "lexical", "hybrid")
-DEFAULT_MODE = "hybrid"
-# Candidates taken from each retriever before fusion.
-CANDIDATES = 50
-# Sources offered as 'might be related' when nothing answers.
-RELATED = 3
-# Below this cosine similarity the best passage is not taken as an answer.
-MIN_SCORE = 0.25
 _HAS_WORD = re.compile(r"\w")
 
 
@@ -40,7 +37,8 @@ class QuoteDesk:
 
     Args:
         settings: Where data lives; ``Settings.resolve()`` (the environment) when omitted.
-        embedder: A loaded :class:`Embedder` to share (tests load one per session).
+        config: Every weight, depth and limit of retrieval; the defaults when omitted.
+        embedder: A loaded encoder to share (tests load one per session).
         store: An open :class:`Store` to share.
 
     Example:
@@ -56,7 +54,7 @@ class QuoteDesk:
         settings: Settings | None = None,
         *,
         config: RetrievalConfig | None = None,
-        embedder: Embedder | None = None,
+        embedder: Encoder | None = None,
         store: Store | None = None,
     ):
         self.settings = settings or Settings.resolve()
@@ -68,7 +66,7 @@ class QuoteDesk:
         self._lock = threading.RLock()
 
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> Encoder:
         """The encoder, loaded on first use."""
         with self._lock:
             if self._embedder is None:
@@ -101,7 +99,12 @@ class QuoteDesk:
         return self.ingest(folder, progress=progress)
 
     def ask(
-        self, question: str, *, k: int = DEFAULT_K, offset: int = 0, mode: str = DEFAULT_MODE
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        offset: int = 0,
+        mode: Mode | str | None = None,
     ) -> Answer:
         """The ``k`` best quotes for ``question``, skipping the first ``offset``.
 
@@ -112,100 +115,96 @@ class QuoteDesk:
 
         Args:
             question: The question, in words.
-            k: How many quotes to return.
+            k: How many quotes to return (``config.default_k`` when omitted).
             offset: How many of the best quotes to skip (for "more quotes").
-            mode: ``dense`` (embeddings), ``lexical`` (BM25) or ``hybrid`` (both, fused).
+            mode: ``dense`` (embeddings), ``lexical`` (BM25) or ``hybrid`` (both, fused);
+                ``config.mode`` when omitted.
 
         Raises:
-            EmptyQuestionError: The question has no words.
-            QueryError: A filter's date cannot be read.
+            UserError: The question has no words (``EmptyQuestionError``), a filter's date
+                cannot be read (``QueryError``), or ``k``/``offset``/``mode`` is out of range
+                (``InvalidArgumentError``).
         """
+        config = self.config
+        k = config.check_k(config.default_k if k is None else k)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidArgumentError(
+                f"offset must be a whole number of 0 or more, not {offset!r}"
+            )
+        chosen = parse_mode(mode) if mode is not None else config.mode
         question = question.strip()
         query = Query.parse(question)
         if not _HAS_WORD.search(query.text):
             raise EmptyQuestionError(
                 'ask a question in words, e.g. "why did Baku skip the Washington meeting?"'
             )
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}")
         indexes = self._current_index()
         vector = self.embedder.encode_query(query.text)[0]
-        candidates = self._candidates(indexes, query, vector, mode, wanted=offset + k)
-        ranked = rank(candidates, mode=mode, prefer_recent=query.prefer_recent)
-        best = max((c.similarity for c in ranked), default=0.0)
-        if best < MIN_SCORE:
-            related = _unique_sources(c.row.document for c in ranked)[:RELATED]
-            return Answer(
-                question, answered=False, quotes=(), related=tuple(related), offset=offset
-            )
-        groups = merge_duplicates(ranked, limit=offset + k)[offset:]
-        spans = highlight(self.embedder, query.text, vector, [g[0].row.text for g in groups])
+        asked = word_sets([query.text])[0]
+        candidates = self._candidates(indexes, query, vector, asked, chosen, wanted=offset + k)
+        ranked = fuse(candidates, config=config, mode=chosen, prefer_recent=query.prefer_recent)
+        if abstains(ranked, config=config):
+            related = related_sources(ranked, config=config)
+            return Answer(question, answered=False, quotes=(), related=related, offset=offset)
+        groups = merge_duplicates(ranked, config=config, limit=offset + k)[offset:]
+        texts = [lead.passage.text for lead, _ in groups]
+        ties = tied_sentences(asked, texts)
+        tied = sentences_to_encode(texts, ties, dense_quotes=config.dense_highlight_quotes)
+        spans = choose(
+            ties,
+            dense_quotes=config.dense_highlight_quotes,
+            encoded=self.embedder.encode(tied) if tied else np.zeros((0, len(vector))),
+            query=vector,
+        )
         quotes = tuple(
             Quote(
-                text=lead.row.text,
-                source=_source(lead.row.document),
+                text=lead.passage.text,
+                source=lead.passage.document.source,
                 score=lead.score,
                 similarity=lead.similarity,
-                passage_id=lead.row.id,
-                start=lead.row.start,
-                end=lead.row.end,
+                passage_id=lead.passage.id,
+                start=lead.passage.start,
+                end=lead.passage.end,
                 highlights=found,
-                also_in=tuple(_source(c.row.document) for c in copies),
+                also_in=tuple(c.passage.document.source for c in copies),
             )
             for (lead, copies), found in zip(groups, spans, strict=True)
         )
         return Answer(question, answered=True, quotes=quotes, offset=offset)
 
     def _candidates(
-        self, indexes: Indexes, query: Query, vector: np.ndarray, mode: str, *, wanted: int
+        self,
+        indexes: Indexes,
+        query: Query,
+        vector: np.ndarray,
+        asked: set[str],
+        mode: Mode,
+        *,
+        wanted: int,
     ) -> list[Candidate]:
         """Passages either retriever finds that pass the query's date filters."""
         if indexes.size == 0:
             return []
-        # Filters drop candidates after the search, so search deeper when there are any.
-        n = max(CANDIDATES, wanted * 4) * (20 if query.filtered else 1)
+        config = self.config
+        n = max(config.candidates, wanted * config.candidates_per_quote)
+        if query.filtered:
+            # Filters drop candidates after the search, so search deeper when there are any.
+            n *= config.filtered_depth
         ids: set[int] = set()
         bm25: dict[int, float] = {}
-        if mode in ("dense", "hybrid"):
+        if mode in (Mode.DENSE, Mode.HYBRID):
             _, found = indexes.dense.search(vector[None, :], n)
             ids.update(int(i) for i in found[0] if i >= 0)
-        if mode in ("lexical", "hybrid"):
+        if mode in (Mode.LEXICAL, Mode.HYBRID):
             scores, found = indexes.lexical.search(query.text, n)
             bm25 = {int(i): float(s) for s, i in zip(scores, found, strict=True)}
             ids.update(bm25)
-        rows = [
-            row
-            for row in self.store.passages_by_id(sorted(ids)).values()
-            if query.admits(row.document.date)
-        ]
-        coverage = word_coverage(query.text, [row.text for row in rows])
-        candidates = []
-        for row, covered in zip(rows, coverage, strict=True):
-            passage_vector = bytes_vector(row.embedding)
-            title = row.document.title_vector
-            title_similarity = float(bytes_vector(title.embedding) @ vector) if title else 0.0
-            candidates.append(
-                Candidate(
-                    row=row,
-                    vector=passage_vector,
-                    similarity=float(passage_vector @ vector),
-                    bm25=bm25.get(row.id, 0.0),
-                    title_similarity=title_similarity,
-                    coverage=covered,
-                )
-            )
-        return candidates
+        passages = [p for p in self.store.passages(ids).values() if query.admits(p.document.date)]
+        return gather(passages, vector, asked=asked, bm25=bm25)
 
     def sources(self) -> list[SourceInfo]:
         """Every stored document with its date and passage count, by path."""
-        with self.store.sessions() as session:
-            rows = session.execute(
-                select(DocumentRow, func.count(PassageRow.id))
-                .join(PassageRow, isouter=True)
-                .group_by(DocumentRow.id)
-                .order_by(DocumentRow.path)
-            ).all()
-            return [SourceInfo(_source(doc), count) for doc, count in rows]
+        return self.store.sources()
 
     def _current_index(self) -> Indexes:
         """The index for the corpus in the database now; reloaded when another process (or
@@ -217,17 +216,8 @@ class QuoteDesk:
         with self._lock:
             if self._index is not None and self._index.version == version:
                 return self._index
-            fresh = load_indexes(self.store, self.settings.data_dir, self.embedder.dimension)
+            fresh = load_indexes(
+                self.store, self.settings.data_dir, self.embedder.dimension, config=self.config
+            )
             self._index = fresh
         return fresh
-
-
-def _source(doc: DocumentRow) -> Source:
-    return Source(path=doc.path, date=doc.date, title=doc.title)
-
-
-def _unique_sources(documents: Iterable[DocumentRow]) -> list[Source]:
-    seen: dict[str, Source] = {}
-    for doc in documents:
-        seen.setdefault(doc.path, _source(doc))
-    return list(seen.values())

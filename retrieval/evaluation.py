@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.answer import Answer, Quote
+from retrieval.config import Mode, parse_mode
 from retrieval.engine import QuoteDesk
 
 
@@ -99,9 +100,11 @@ def answer_rank(case: EvalCase, answer: Answer, k: int) -> int | None:
     return None
 
 
-def evaluate(desk: QuoteDesk, cases: list[EvalCase], *, mode: str = "hybrid") -> EvalReport:
+def evaluate(
+    desk: QuoteDesk, cases: list[EvalCase], *, mode: Mode | str = Mode.HYBRID
+) -> EvalReport:
     """Ask every question once (five quotes each) and compute the figures."""
-    report = EvalReport(mode=mode)
+    report = EvalReport(mode=str(parse_mode(mode)))
     timings: list[float] = []
     hit1 = hit3 = 0
     reciprocal = 0.0

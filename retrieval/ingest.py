@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, select
-
 from retrieval.documents import (
     Document,
     UnreadableFileError,
@@ -23,17 +21,11 @@ from retrieval.documents import (
     iter_corpus_files,
     parse_document,
 )
-from retrieval.embedder import Embedder
+from retrieval.embedder import Encoder
 from retrieval.errors import CorpusNotFoundError
-from retrieval.passages import PassageSpan, embedding_text, find_title, split_passages
-from retrieval.store import (
-    DocumentRow,
-    MetaRow,
-    PassageRow,
-    Store,
-    TitleVectorRow,
-    vector_bytes,
-)
+from retrieval.passages import PassageSpan, find_title, split_passages
+from retrieval.records import NewDocument, NewPassage
+from retrieval.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +90,7 @@ def ingest(
     folder: str | Path,
     *,
     store: Store,
-    embedder: Embedder,
+    embedder: Encoder,
     prune: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
@@ -124,16 +116,9 @@ def ingest(
     base = root.parent if root.is_file() else root
     report = IngestReport()
 
-    with store.sessions() as session:
-        recipe_row = session.get(MetaRow, RECIPE_KEY)
-        recipe = f"{PASSAGE_RECIPE}/{embedder.name}"
-        same_recipe = recipe_row is not None and recipe_row.value == recipe
-        known = {
-            path: (doc_id, digest)
-            for doc_id, path, digest in session.execute(
-                select(DocumentRow.id, DocumentRow.path, DocumentRow.content_hash)
-            )
-        }
+    recipe = f"{PASSAGE_RECIPE}/{embedder.name}"
+    same_recipe = store.meta(RECIPE_KEY) == recipe
+    known = store.stored_files()
 
     seen: set[str] = set()
     pending: list[_Pending] = []
@@ -143,7 +128,7 @@ def ingest(
         try:
             data = file.read_bytes()
             previous = known.get(rel)
-            if previous and same_recipe and previous[1] == content_hash(data):
+            if previous and same_recipe and previous.content_hash == content_hash(data):
                 report.unchanged += 1
                 continue
             doc = parse_document(rel, data)
@@ -157,7 +142,7 @@ def ingest(
             continue
         title, paragraphs = find_title(doc)
         spans = split_passages(doc.text, paragraphs, embedder.count_tokens)
-        pending.append(_Pending(doc, title, spans, previous[0] if previous else None))
+        pending.append(_Pending(doc, title, spans, previous.document_id if previous else None))
 
     if progress.on_total:
         progress.on_total(sum(len(p.spans) for p in pending))
@@ -165,11 +150,8 @@ def ingest(
         _store_group(group, str(base), store, embedder, progress, report)
 
     if prune:
-        report.removed = _prune(store, str(base), seen)
-    with store.session() as session:
-        if report.changed_anything:
-            store.bump_corpus_version(session)
-        session.merge(MetaRow(key=RECIPE_KEY, value=recipe))
+        report.removed = store.prune(str(base), keep=seen)
+    store.set_meta(RECIPE_KEY, recipe)
     report.passages = store.passage_count()
     report.seconds = time.perf_counter() - started
     return report
@@ -191,62 +173,35 @@ def _store_group(
     group: list[_Pending],
     root: str,
     store: Store,
-    embedder: Embedder,
+    embedder: Encoder,
     progress: Progress,
     report: IngestReport,
 ) -> None:
-    texts = [
-        embedding_text(item.title, item.doc.text[span.start : span.end])
-        for item in group
-        for span in item.spans
-    ]
-    titles = [item.title for item in group if item.title]
-    vectors = embedder.encode(texts, progress=progress.on_encoded)
-    title_vectors = iter(embedder.encode(titles))
-    row = 0
-    with store.session() as session:
-        for item in group:
-            if item.replaces is not None:
-                session.execute(delete(PassageRow).where(PassageRow.document_id == item.replaces))
-                session.execute(delete(DocumentRow).where(DocumentRow.id == item.replaces))
-                report.changed += 1
-            else:
-                report.added += 1
-            doc = DocumentRow(
+    texts = [item.doc.text[span.start : span.end] for item in group for span in item.spans]
+    vectors = iter(embedder.encode(texts, progress=progress.on_encoded))
+    title_vectors = iter(embedder.encode([item.title for item in group if item.title]))
+    documents = []
+    for item in group:
+        documents.append(
+            NewDocument(
                 path=item.doc.path,
                 root=root,
                 content_hash=item.doc.content_hash,
                 date=item.doc.date,
                 title=item.title,
-            )
-            if item.title:
-                doc.title_vector = TitleVectorRow(embedding=vector_bytes(next(title_vectors)))
-            for ordinal, span in enumerate(item.spans):
-                doc.passages.append(
-                    PassageRow(
-                        ordinal=ordinal,
-                        start=span.start,
-                        end=span.end,
-                        text=item.doc.text[span.start : span.end],
-                        embedding=vector_bytes(vectors[row]),
+                title_vector=next(title_vectors) if item.title else None,
+                passages=tuple(
+                    NewPassage(
+                        span.start, span.end, item.doc.text[span.start : span.end], next(vectors)
                     )
-                )
-                row += 1
-            session.add(doc)
-        store.bump_corpus_version(session)
-    report.encoded += len(texts)
-
-
-def _prune(store: Store, root: str, seen: set[str]) -> int:
-    with store.session() as session:
-        gone = [
-            doc_id
-            for doc_id, path in session.execute(
-                select(DocumentRow.id, DocumentRow.path).where(DocumentRow.root == root)
+                    for span in item.spans
+                ),
+                replaces=item.replaces,
             )
-            if path not in seen
-        ]
-        if gone:
-            session.execute(delete(PassageRow).where(PassageRow.document_id.in_(gone)))
-            session.execute(delete(DocumentRow).where(DocumentRow.id.in_(gone)))
-    return len(gone)
+        )
+        if item.replaces is not None:
+            report.changed += 1
+        else:
+            report.added += 1
+    store.put_documents(documents)
+    report.encoded += len(texts)

@@ -142,11 +142,6 @@ def _cut_chars(
     return pieces
 
 
-def embedding_text(title: str | None, passage: str) -> str:
-    """The text the encoder sees for a passage (the quote shown is always the passage alone)."""
-    return passage
-
-
 def lexical_text(title: str | None, passage: str) -> str:
     """The text BM25 indexes for a passage: its document's title helps name the story."""
     return f"{title}\n{passage}" if title else passage

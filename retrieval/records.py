@@ -82,3 +82,57 @@ class SourceInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.source.to_dict(), "passages": self.passages}
+
+
+@dataclass(frozen=True)
+class NewPassage:
+    """A passage to store: its span in the document's text, and its embedding."""
+
+    start: int
+    end: int
+    text: str
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A document to store (or to store in place of an older version of it).
+
+    Attributes:
+        path: Path relative to the folder ingested.
+        root: The folder ingested (absolute), so ``--prune`` touches only its own documents.
+        content_hash: SHA-256 of the file's bytes, to skip it when unchanged.
+        date: Publication date, ``None`` when the file has none.
+        title: The title line, if the document has one.
+        title_vector: Its embedding.
+        passages: The passages, in document order.
+        replaces: Id of the stored version this one replaces.
+    """
+
+    path: str
+    root: str
+    content_hash: str
+    date: date | None
+    title: str | None
+    title_vector: np.ndarray | None
+    passages: tuple[NewPassage, ...]
+    replaces: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What the store knows of a file already ingested: enough to skip it when unchanged."""
+
+    document_id: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A 👍 or 👎 on an answer, with the quotes the user saw."""
+
+    vote: str
+    question: str
+    quotes: tuple[dict[str, Any], ...]
+    user_id: str | None = None
+    channel_id: str | None = None

@@ -1,4 +1,6 @@
-"""Shared fixtures: the real packaged model (loaded once), real FAISS and SQLite."""
+"""Shared fixtures. The real packaged model (loaded once per session), real FAISS and SQLite;
+tests that use the real model are marked ``slow`` (here, by the fixtures they ask for, as well
+as by hand), so ``pytest -m "not slow"`` runs the fast tier on :class:`FakeEmbedder`."""
 
 from __future__ import annotations
 
@@ -8,9 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import QuoteDesk, Settings
+from retrieval import QuoteDesk, RetrievalConfig, Settings
 from retrieval.embedder import Embedder, shared_embedder
-from tests.helpers import SEEDS, CountingEmbedder
+from tests.helpers import SEEDS, CountingEmbedder, FakeEmbedder
+
+# Fixtures that load the real model: a test asking for one is slow.
+REAL_MODEL_FIXTURES = frozenset({"embedder", "seed_desk", "real_desk"})
+# The fake embedder's cosines are small (hashed words): its desks never abstain.
+FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -18,31 +31,54 @@ def embedder() -> Embedder:
     return shared_embedder(None)
 
 
+def open_desk(data: Path, embedder: object, config: RetrievalConfig | None = None) -> QuoteDesk:
+    """A desk whose database and index live in ``data``."""
+    return QuoteDesk(
+        Settings.resolve(data_dir=data, database_url=f"sqlite:///{data}/q.db"),
+        config=config,
+        embedder=embedder,  # type: ignore[arg-type]
+    )
+
+
 @pytest.fixture(scope="session")
 def seed_desk(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> QuoteDesk:
-    """A desk over the shipped seeds; shared, so tests must not change its corpus."""
-    data = tmp_path_factory.mktemp("seed-desk")
-    desk = QuoteDesk(
-        Settings.resolve(data_dir=data, database_url=f"sqlite:///{data}/q.db"), embedder=embedder
-    )
+    """A desk over the shipped seeds with the real model; shared, so tests must not change
+    its corpus."""
+    desk = open_desk(tmp_path_factory.mktemp("seed-desk"), embedder)
+    desk.ingest(SEEDS)
+    return desk
+
+
+@pytest.fixture(scope="session")
+def fake_seed_desk(tmp_path_factory: pytest.TempPathFactory) -> QuoteDesk:
+    """A desk over the shipped seeds with :class:`FakeEmbedder`; shared, so tests must not
+    change its corpus."""
+    desk = open_desk(tmp_path_factory.mktemp("fake-seed-desk"), FakeEmbedder(), FAKE_CONFIG)
     desk.ingest(SEEDS)
     return desk
 
 
 @pytest.fixture
-def make_desk(
+def make_desk(tmp_path: Path) -> Callable[..., tuple[QuoteDesk, FakeEmbedder]]:
+    """A fresh desk on :class:`FakeEmbedder` (which counts what it encodes); ``make(name)``
+    with the same name opens the same data dir again, as another process would."""
+
+    def make(name: str = "data") -> tuple[QuoteDesk, FakeEmbedder]:
+        fake = FakeEmbedder()
+        return open_desk(tmp_path / name, fake, FAKE_CONFIG), fake
+
+    return make
+
+
+@pytest.fixture
+def real_desk(
     tmp_path: Path, embedder: Embedder
 ) -> Callable[..., tuple[QuoteDesk, CountingEmbedder]]:
-    """A fresh desk in its own data dir, with an embedder that counts what it encodes."""
+    """Like ``make_desk``, with the real model (counting what it encodes)."""
 
     def make(name: str = "data") -> tuple[QuoteDesk, CountingEmbedder]:
         counting = CountingEmbedder(embedder)
-        data = tmp_path / name
-        desk = QuoteDesk(
-            Settings.resolve(data_dir=data, database_url=f"sqlite:///{data}/q.db"),
-            embedder=counting,  # type: ignore[arg-type]
-        )
-        return desk, counting
+        return open_desk(tmp_path / name, counting), counting
 
     return make
 

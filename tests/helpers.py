@@ -10,10 +10,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from retrieval.records import Document, Passage, Source
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -99,3 +102,33 @@ def golden(kind: str = "in_domain") -> list[dict[str, Any]]:
     if kind == "off_topic":
         return [r for r in rows if r.get("off_topic")]
     return [r for r in rows if not r.get("off_topic")]
+
+
+def make_passage(
+    pid: int,
+    *,
+    text: str = "t",
+    day: date | None = None,
+    document: int | None = None,
+    vector: Sequence[float] | None = None,
+    title_vector: Sequence[float] | None = None,
+) -> Passage:
+    """A hand-made passage record (document ``document``, default one per passage)."""
+    doc_id = pid if document is None else document
+    return Passage(
+        id=pid,
+        document=Document(
+            id=doc_id,
+            source=Source(f"{doc_id}.txt", day, None),
+            title_vector=None if title_vector is None else unit(title_vector),
+        ),
+        start=0,
+        end=len(text),
+        text=text,
+        vector=unit(vector if vector is not None else [1.0, 0.0]),
+    )
+
+
+def unit(values: Sequence[float]) -> np.ndarray:
+    vector = np.asarray(values, dtype=np.float32)
+    return vector / (float(np.linalg.norm(vector)) or 1.0)

@@ -113,7 +113,7 @@ def test_index_is_rebuilt_from_the_database_without_encoding(make_desk, corpus):
     answer = fresh.ask("why did Baku skip the Washington meeting?")
     assert answer.answered
     # Only the question (and its quotes' sentences, for highlighting) were encoded.
-    stored = {p.text for p in fresh.store.passages_by_id(range(1, 10_000)).values()}
+    stored = {p.text for p in fresh.store.passages(range(1, 10_000)).values()}
     assert fresh_counting.texts[0] == "why did Baku skip the Washington meeting?"
     assert not stored & set(fresh_counting.texts)
     assert counting.encoded == encoded
@@ -141,36 +141,34 @@ def test_missing_folder_is_a_clear_error(make_desk, tmp_path):
         desk.ingest(tmp_path / "nope")
 
 
-def test_single_file_and_markdown_are_ingested(make_desk, tmp_path):
+def test_markdown_in_nested_folders_is_ingested_and_hidden_files_are_not(make_desk, tmp_path):
     desk, _ = make_desk()
     folder = tmp_path / "notes"
     (folder / "deep" / "er").mkdir(parents=True)
     (folder / "deep" / "er" / "memo.md").write_text("# Memo\n\nThe budget for 2025 is 3 million.")
     (folder / ".hidden.txt").write_text("secret")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "notes.txt").write_text("secret too")
     report = desk.ingest(folder)
     assert report.added == 1
     assert [s.source.path for s in desk.sources()] == ["deep/er/memo.md"]
 
 
+def test_a_single_file_is_ingested_by_its_name(make_desk, corpus):
+    desk, _ = make_desk()
+    report = desk.ingest(corpus / "002_7344d3f17e8d7f1e.txt")
+    assert (report.added, report.skipped) == (1, [])
+    assert [s.source.path for s in desk.sources()] == ["002_7344d3f17e8d7f1e.txt"]
+    again = desk.ingest(corpus / "002_7344d3f17e8d7f1e.txt")
+    assert (again.added, again.unchanged, again.encoded) == (0, 1, 0)
+
+
 def test_titles_are_encoded_and_go_with_their_document(make_desk, corpus):
-    from sqlalchemy import func, select
-
-    from retrieval.store import DocumentRow, TitleVectorRow
-
     desk, _ = make_desk()
     desk.ingest(corpus)
-
-    def counts() -> tuple[int, int]:
-        with desk.store.sessions() as session:
-            titled = session.scalar(
-                select(func.count(DocumentRow.id)).where(DocumentRow.title.is_not(None))
-            )
-            vectors = session.scalar(select(func.count(TitleVectorRow.document_id)))
-            return int(titled or 0), int(vectors or 0)
-
-    titled, vectors = counts()
+    titled, vectors = desk.store.titled_document_count()
     assert titled == vectors > 0
     # The document loses its title: its old title vector goes with the old row.
     (corpus / "003_f5d439a893dfd6cf.txt").write_text("One paragraph, no title line at all.\n")
     desk.ingest(corpus)
-    assert counts() == (titled - 1, vectors - 1)
+    assert desk.store.titled_document_count() == (titled - 1, vectors - 1)

@@ -9,12 +9,11 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from sqlalchemy.engine import Engine
 
 from bot.slack.config import SlackConfig
 from bot.slack.listeners import actions, commands, events
-from bot.slack.models import claim_event, create_tables
 from retrieval import QuoteDesk
+from retrieval.store import Store
 
 # Quotes per Slack message; "More quotes" shows the next ones.
 DEFAULT_K = 3
@@ -32,7 +31,6 @@ def build_app(
     Example:
         >>> app = build_app(config=SlackConfig.from_env(), desk=QuoteDesk())
     """
-    create_tables(desk.store.engine)
     app = App(
         name="quotedesk",
         client=WebClient(token=config.bot_token, base_url=config.api_url),
@@ -41,7 +39,7 @@ def build_app(
         request_verification_enabled=bool(config.signing_secret),
         listener_executor=listener_executor,
     )
-    app.use(once_per_event(desk.store.engine))
+    app.use(once_per_event(desk.store))
     events.register(app, desk=desk, k=k)
     commands.register(app, desk=desk, k=k)
     actions.register(app, desk=desk)
@@ -49,7 +47,7 @@ def build_app(
     return app
 
 
-def once_per_event(engine: Engine) -> Callable[..., BoltResponse | None]:
+def once_per_event(store: Store) -> Callable[..., BoltResponse | None]:
     """Middleware: an event whose ``event_id`` was handled before (Slack's retries, duplicate
     deliveries) is acknowledged and dropped. The database's unique key decides, so this holds
     across threads, workers and hosts."""
@@ -58,7 +56,7 @@ def once_per_event(engine: Engine) -> Callable[..., BoltResponse | None]:
         body: dict[str, Any], next: Callable[[], None], logger: logging.Logger
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not claim_event(engine, str(event_id)):
+        if event_id and not store.claim_delivery(str(event_id)):
             logger.info("event %s was already handled: not answering again", event_id)
             return BoltResponse(status=200, body="")
         next()

@@ -11,9 +11,9 @@ from slack_bolt import Ack, App, Respond
 
 from bot.slack.blocks import ACTION_DOWN, ACTION_MORE, ACTION_SHARE, ACTION_UP, Message, notice
 from bot.slack.listeners.replies import answer, deliver
-from bot.slack.models import record_feedback
 from bot.slack.state import AnswerState
 from retrieval import QuoteDesk
+from retrieval.records import Feedback
 
 THANKS = "Thanks for the feedback!"
 
@@ -69,17 +69,18 @@ def register(app: App, *, desk: QuoteDesk) -> None:
 
         def store() -> Message:
             state = AnswerState.parse(action["value"])
-            rows = desk.store.passages_by_id(state.passages)
-            record_feedback(
-                desk.store.engine,
-                vote="up" if action["action_id"] == ACTION_UP else "down",
-                question=state.question,
-                quotes=[
-                    {"passage_id": p, "source": rows[p].document.path if p in rows else None}
-                    for p in state.passages
-                ],
-                user_id=(body.get("user") or {}).get("id"),
-                channel_id=(body.get("channel") or {}).get("id"),
+            shown = desk.store.passages(state.passages)
+            desk.store.record_feedback(
+                Feedback(
+                    vote="up" if action["action_id"] == ACTION_UP else "down",
+                    question=state.question,
+                    quotes=tuple(
+                        {"passage_id": p, "source": shown[p].document.path if p in shown else None}
+                        for p in state.passages
+                    ),
+                    user_id=(body.get("user") or {}).get("id"),
+                    channel_id=(body.get("channel") or {}).get("id"),
+                )
             )
             return notice(THANKS)
 

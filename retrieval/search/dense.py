@@ -11,11 +11,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from retrieval.config import RetrievalConfig
 from retrieval.store import Store
-
-# Exact search up to here; beyond it, HNSW answers in milliseconds at a small recall cost.
-EXACT_SEARCH_LIMIT = 200_000
-HNSW_NEIGHBORS = 32
 
 
 @dataclass
@@ -46,16 +43,21 @@ class VectorIndex:
         vectors: np.ndarray,
         *,
         version: str | None = None,
-        exact_limit: int = EXACT_SEARCH_LIMIT,
+        config: RetrievalConfig | None = None,
     ) -> VectorIndex:
-        """Build an index of the kind that suits the corpus size."""
+        """Build an index of the kind that suits the corpus size: exact up to
+        ``config.exact_search_limit`` passages, HNSW beyond (milliseconds at a small recall
+        cost)."""
+        config = config or RetrievalConfig()
         dimension = vectors.shape[1]
         inner: faiss.Index
-        if len(ids) <= exact_limit:
+        if len(ids) <= config.exact_search_limit:
             inner = faiss.IndexFlatIP(dimension)
         else:
-            inner = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBORS, faiss.METRIC_INNER_PRODUCT)
-            inner.hnsw.efSearch = 128
+            inner = faiss.IndexHNSWFlat(
+                dimension, config.hnsw_neighbors, faiss.METRIC_INNER_PRODUCT
+            )
+            inner.hnsw.efSearch = config.hnsw_ef_search
         index = faiss.IndexIDMap2(inner)
         if len(ids):
             index.add_with_ids(
@@ -90,7 +92,9 @@ def index_path(data_dir: Path, version: str | None) -> Path:
     return data_dir / f"index-{version or 'empty'}.faiss"
 
 
-def load_or_build(store: Store, data_dir: Path, dimension: int) -> VectorIndex:
+def load_or_build(
+    store: Store, data_dir: Path, dimension: int, *, config: RetrievalConfig | None = None
+) -> VectorIndex:
     """The index for the database's current corpus: from the cache file when one exists for
     the corpus version, otherwise rebuilt from the stored embeddings and saved."""
     version = store.corpus_version()
@@ -100,7 +104,7 @@ def load_or_build(store: Store, data_dir: Path, dimension: int) -> VectorIndex:
             return VectorIndex.load(path, version=version)
         except RuntimeError:
             pass  # A damaged cache file is rebuilt below.
-    index = rebuild(store, dimension, version=version)
+    index = rebuild(store, dimension, version=version, config=config)
     try:
         index.save(path)
         for old in data_dir.glob("index-*.faiss"):
@@ -111,11 +115,13 @@ def load_or_build(store: Store, data_dir: Path, dimension: int) -> VectorIndex:
     return index
 
 
-def rebuild(store: Store, dimension: int, *, version: str | None) -> VectorIndex:
+def rebuild(
+    store: Store, dimension: int, *, version: str | None, config: RetrievalConfig | None = None
+) -> VectorIndex:
     """Build the index from the embeddings stored in the database."""
     batches = list(store.embeddings())
     if not batches:
         return VectorIndex.empty(dimension, version=version)
     ids = np.concatenate([b[0] for b in batches])
     vectors = np.vstack([b[1] for b in batches])
-    return VectorIndex.build(ids, vectors, version=version)
+    return VectorIndex.build(ids, vectors, version=version, config=config)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.index import VectorIndex, load_or_build
-from retrieval.lexical import LexicalIndex
+from retrieval.config import RetrievalConfig
 from retrieval.passages import lexical_text
+from retrieval.search.dense import VectorIndex, load_or_build
+from retrieval.search.lexical import LexicalIndex
 from retrieval.store import Store
 
 
@@ -25,8 +26,12 @@ class Indexes:
         return self.dense.size
 
 
-def load_indexes(store: Store, data_dir: Path, dimension: int) -> Indexes:
-    dense = load_or_build(store, data_dir, dimension)
+def load_indexes(
+    store: Store, data_dir: Path, dimension: int, *, config: RetrievalConfig | None = None
+) -> Indexes:
+    """Both indexes for the corpus in ``store`` now (the dense one from its cache file when
+    there is one for this corpus version)."""
+    dense = load_or_build(store, data_dir, dimension, config=config)
     ids, texts = [], []
     for pid, title, text in store.passage_texts():
         ids.append(pid)

@@ -1,0 +1,105 @@
+"""The tables, in one schema: the corpus (documents, passages, title vectors, meta) and what
+the bot must remember across replicas (handled deliveries, feedback on answers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024), unique=True)
+    root: Mapped[str] = mapped_column(String(2048), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    passages: Mapped[list[PassageRow]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", passive_deletes=True
+    )
+    title_vector: Mapped[TitleVectorRow | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class TitleVectorRow(Base):
+    """The encoded title of a document: evidence that a passage belongs to the story asked
+    about. A table of its own, so databases made before it gained it without a migration."""
+
+    __tablename__ = "title_vectors"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    # float32 little-endian bytes of the unit vector.
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PassageRow(Base):
+    __tablename__ = "passages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    ordinal: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    # float32 little-endian bytes of the unit vector.
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+
+    document: Mapped[DocumentRow] = relationship(back_populates="passages")
+
+
+class MetaRow(Base):
+    """Key-value facts about the corpus: its version (names the index caches), its recipe."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class DeliveryRow(Base):
+    """One row per delivery handled (a Slack ``event_id``): the unique key makes replies
+    exactly-once across threads, workers and hosts sharing the database."""
+
+    __tablename__ = "handled_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+
+class FeedbackRow(Base):
+    """A 👍 or 👎 on an answer."""
+
+    __tablename__ = "answer_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vote: Mapped[str] = mapped_column(String(8))
+    question: Mapped[str] = mapped_column(Text)
+    # JSON list of {"passage_id", "source"}: the quotes the user saw.
+    quotes: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

@@ -1,0 +1,336 @@
+"""The database: documents, passages and their embeddings, and what the bot remembers. It is the
+source of truth; the search indexes are caches built from it.
+
+Every query and write of quotedesk is a method here, and every method returns plain records
+(:mod:`retrieval.records`), never ORM rows: the rest of the code knows nothing of SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from retrieval.errors import DataDirError
+from retrieval.records import (
+    Document,
+    Feedback,
+    NewDocument,
+    Passage,
+    Source,
+    SourceInfo,
+    StoredFile,
+)
+from retrieval.store.schema import (
+    Base,
+    DeliveryRow,
+    DocumentRow,
+    FeedbackRow,
+    MetaRow,
+    PassageRow,
+    TitleVectorRow,
+)
+
+CORPUS_VERSION = "corpus_version"
+
+
+class Store:
+    """Opens the database and creates the tables it needs.
+
+    Args:
+        url: A SQLAlchemy database URL.
+
+    Example:
+        >>> store = Store("sqlite:///:memory:")
+        >>> store.passage_count()
+        0
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            Base.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise DataDirError(
+                f"cannot open the database {redact(url)}: {exc.__class__.__name__}: "
+                f"{getattr(exc, 'orig', exc)}"
+            ) from exc
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # The corpus: reading
+
+    def corpus_version(self) -> str | None:
+        """Changes whenever documents or passages change; names the index caches."""
+        return self.meta(CORPUS_VERSION)
+
+    def meta(self, key: str) -> str | None:
+        with self._sessions() as session:
+            row = session.get(MetaRow, key)
+            return row.value if row else None
+
+    def passage_count(self) -> int:
+        with self._sessions() as session:
+            return int(session.scalar(select(func.count(PassageRow.id))) or 0)
+
+    def document_count(self) -> int:
+        with self._sessions() as session:
+            return int(session.scalar(select(func.count(DocumentRow.id))) or 0)
+
+    def titled_document_count(self) -> tuple[int, int]:
+        """(documents with a title, title vectors stored): the two must agree."""
+        with self._sessions() as session:
+            titled = session.scalar(
+                select(func.count(DocumentRow.id)).where(DocumentRow.title.is_not(None))
+            )
+            vectors = session.scalar(select(func.count(TitleVectorRow.document_id)))
+            return int(titled or 0), int(vectors or 0)
+
+    def embeddings(self, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All passage ids and vectors, in batches, for rebuilding the index without re-encoding."""
+        last = 0
+        with self._sessions() as session:
+            while True:
+                rows = session.execute(
+                    select(PassageRow.id, PassageRow.embedding)
+                    .where(PassageRow.id > last)
+                    .order_by(PassageRow.id)
+                    .limit(batch)
+                ).all()
+                if not rows:
+                    return
+                ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                yield ids, np.vstack([bytes_vector(r[1]) for r in rows])
+                last = int(ids[-1])
+
+    def passage_texts(self, batch: int = 10_000) -> Iterator[tuple[int, str | None, str]]:
+        """(passage id, document title, passage text) for every passage, by id."""
+        last = 0
+        with self._sessions() as session:
+            while True:
+                rows = session.execute(
+                    select(PassageRow.id, DocumentRow.title, PassageRow.text)
+                    .join(DocumentRow)
+                    .where(PassageRow.id > last)
+                    .order_by(PassageRow.id)
+                    .limit(batch)
+                ).all()
+                if not rows:
+                    return
+                yield from ((int(r[0]), r[1], r[2]) for r in rows)
+                last = int(rows[-1][0])
+
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
+        """The passages with these ids (with their documents), keyed by id; unknown ids are
+        left out."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return {}
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(PassageRow)
+                .options(joinedload(PassageRow.document).joinedload(DocumentRow.title_vector))
+                .where(PassageRow.id.in_(wanted))
+            ).all()
+            documents: dict[int, Document] = {}
+            return {row.id: _passage(row, documents) for row in rows}
+
+    def sources(self) -> list[SourceInfo]:
+        """Every stored document with its date and passage count, by path."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    DocumentRow.path, DocumentRow.date, DocumentRow.title, func.count(PassageRow.id)
+                )
+                .join(PassageRow, isouter=True)
+                .group_by(DocumentRow.id)
+                .order_by(DocumentRow.path)
+            ).all()
+            return [SourceInfo(Source(path, day, title), count) for path, day, title, count in rows]
+
+    def stored_files(self) -> dict[str, StoredFile]:
+        """What was ingested before, by path: to skip files whose content is unchanged."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(DocumentRow.id, DocumentRow.path, DocumentRow.content_hash)
+            )
+            return {path: StoredFile(doc_id, digest) for doc_id, path, digest in rows}
+
+    # The corpus: writing
+
+    def put_documents(self, documents: Sequence[NewDocument]) -> None:
+        """Store ``documents`` in one transaction, each replacing the version it names, and
+        give the corpus a new version."""
+        with self._sessions.begin() as session:
+            for new in documents:
+                if new.replaces is not None:
+                    _delete_documents(session, [new.replaces])
+                row = DocumentRow(
+                    path=new.path,
+                    root=new.root,
+                    content_hash=new.content_hash,
+                    date=new.date,
+                    title=new.title,
+                )
+                if new.title_vector is not None:
+                    row.title_vector = TitleVectorRow(embedding=vector_bytes(new.title_vector))
+                row.passages = [
+                    PassageRow(
+                        ordinal=ordinal,
+                        start=p.start,
+                        end=p.end,
+                        text=p.text,
+                        embedding=vector_bytes(p.vector),
+                    )
+                    for ordinal, p in enumerate(new.passages)
+                ]
+                session.add(row)
+            _bump_version(session)
+
+    def prune(self, root: str, *, keep: set[str]) -> int:
+        """Remove the documents ingested from ``root`` whose path is not in ``keep``."""
+        with self._sessions.begin() as session:
+            gone = [
+                doc_id
+                for doc_id, path in session.execute(
+                    select(DocumentRow.id, DocumentRow.path).where(DocumentRow.root == root)
+                )
+                if path not in keep
+            ]
+            if gone:
+                _delete_documents(session, gone)
+                _bump_version(session)
+        return len(gone)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._sessions.begin() as session:
+            session.merge(MetaRow(key=key, value=value))
+
+    # What the bot remembers
+
+    def claim_delivery(self, delivery_id: str) -> bool:
+        """Record ``delivery_id``; False when it was recorded before (a retry or a duplicate).
+
+        Example:
+            >>> store.claim_delivery("Ev1"), store.claim_delivery("Ev1")
+            (True, False)
+        """
+        try:
+            with self._sessions.begin() as session:
+                session.add(DeliveryRow(delivery_id=delivery_id))
+        except IntegrityError:
+            return False
+        return True
+
+    def record_feedback(self, feedback: Feedback) -> None:
+        with self._sessions.begin() as session:
+            session.add(
+                FeedbackRow(
+                    vote=feedback.vote,
+                    question=feedback.question,
+                    quotes=json.dumps(list(feedback.quotes), ensure_ascii=False),
+                    user_id=feedback.user_id,
+                    channel_id=feedback.channel_id,
+                )
+            )
+
+    def feedback(self, *, channel_id: str | None = None) -> list[Feedback]:
+        """The feedback recorded (in a channel, when given), oldest first."""
+        query = select(FeedbackRow).order_by(FeedbackRow.id)
+        if channel_id is not None:
+            query = query.where(FeedbackRow.channel_id == channel_id)
+        with self._sessions() as session:
+            return [
+                Feedback(
+                    vote=row.vote,
+                    question=row.question,
+                    quotes=tuple(json.loads(row.quotes)),
+                    user_id=row.user_id,
+                    channel_id=row.channel_id,
+                )
+                for row in session.scalars(query)
+            ]
+
+    def prune_history(self, *, before: datetime) -> int:
+        """Forget handled deliveries and feedback older than ``before``; returns rows removed."""
+        with self._sessions.begin() as session:
+            removed = 0
+            for table, column in (
+                (DeliveryRow, DeliveryRow.received_at),
+                (FeedbackRow, FeedbackRow.created_at),
+            ):
+                result = session.execute(delete(table).where(column < before))
+                removed += int(getattr(result, "rowcount", 0) or 0)
+            return removed
+
+
+def vector_bytes(vector: np.ndarray) -> bytes:
+    """How a vector is stored: float32 little-endian bytes."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def bytes_vector(data: bytes) -> np.ndarray:
+    """The vector :func:`vector_bytes` stored."""
+    return np.frombuffer(data, dtype="<f4")
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<invalid url>"
+
+
+def _passage(row: PassageRow, documents: dict[int, Document]) -> Passage:
+    document = documents.get(row.document_id)
+    if document is None:
+        doc = row.document
+        title = doc.title_vector
+        document = Document(
+            id=doc.id,
+            source=Source(doc.path, doc.date, doc.title),
+            title_vector=bytes_vector(title.embedding) if title else None,
+        )
+        documents[row.document_id] = document
+    return Passage(
+        id=row.id,
+        document=document,
+        start=row.start,
+        end=row.end,
+        text=row.text,
+        vector=bytes_vector(row.embedding),
+    )
+
+
+def _delete_documents(session: Session, ids: Sequence[int]) -> None:
+    # Explicit deletes: SQLite enforces ON DELETE CASCADE only with its pragma on.
+    session.execute(delete(PassageRow).where(PassageRow.document_id.in_(ids)))
+    session.execute(delete(TitleVectorRow).where(TitleVectorRow.document_id.in_(ids)))
+    session.execute(delete(DocumentRow).where(DocumentRow.id.in_(ids)))
+
+
+def _bump_version(session: Session) -> None:
+    session.merge(MetaRow(key=CORPUS_VERSION, value=uuid.uuid4().hex))
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets a running bot read while an ingest writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,52 @@
+"""The evidence gathered for each passage, and the words it is counted in."""
+
+from __future__ import annotations
+
+import bm25s
+import pytest
+import Stemmer
+
+from retrieval.rank import gather
+from retrieval.words import coverage, tokenize, word_sets
+from tests.helpers import make_passage, unit
+
+
+def test_evidence_of_a_passage():
+    query = unit([1, 1])
+    passage = make_passage(1, text="Baku withdrew from talks.", vector=[1, 0], title_vector=[0, 1])
+    untitled = make_passage(2, text="Unrelated text.", vector=[0, 1])
+    asked = word_sets(["why did Baku withdraw from the talks?"])[0]
+    first, second = gather([passage, untitled], query, asked=asked, bm25={1: 3.5})
+    assert first.similarity == pytest.approx(0.7071, abs=1e-4)
+    assert first.title_similarity == pytest.approx(0.7071, abs=1e-4)
+    assert (first.bm25, first.coverage) == (3.5, 0.5)  # baku, from, talk: 3 of 6 words
+    assert (second.bm25, second.title_similarity, second.coverage) == (0.0, 0.0, 0.0)
+
+
+def test_coverage_counts_the_questions_stemmed_words():
+    asked = word_sets(["why did Baku withdraw from the talks?"])[0]
+    shares = coverage(asked, ["Baku withdrew from talks.", "Baku said nothing.", "Unrelated."])
+    assert shares[0] > shares[1] > shares[2] == 0.0
+    assert shares[0] == 3 * shares[1]  # "withdrew" stems like "withdraw", "talks" like "talk"
+    assert coverage(word_sets(["why?"])[0], ["Baku"]) == [0.0]
+
+
+TEXTS = [
+    "O’Brien’s “one-sided” remarks, 2023's U.S.-hosted talks: it's 100,000 people!",
+    "After Baku withdrew from an approaching U.S.-hosted gathering due to reportedly “biased” "
+    "remarks made by a US State Department official, Azerbaijan's foreign ministry said so.",
+    "KAMAZ trucks: production centre in Tashkent, 1,200 vehicles a year (ETA 2025).",
+]
+
+
+def test_word_sets_match_the_bm25_tokenizer():
+    assert word_sets(TEXTS) == [set(tokens) for tokens in tokenize(TEXTS)]
+    # ... which is bm25s's own, with English stop words and the Snowball stemmer.
+    reference = bm25s.tokenize(
+        TEXTS,
+        stopwords="en",
+        stemmer=Stemmer.Stemmer("english"),
+        return_ids=False,
+        show_progress=False,
+    )
+    assert tokenize(TEXTS) == reference

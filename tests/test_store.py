@@ -1,0 +1,110 @@
+"""The store on its own: records in, records out, no model."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from retrieval.records import Feedback, NewDocument, NewPassage
+from retrieval.store import Store
+from tests.helpers import unit
+
+
+@pytest.fixture
+def store(tmp_path):  # type: ignore[no-untyped-def]
+    opened = Store(f"sqlite:///{tmp_path}/q.db")
+    yield opened
+    opened.close()
+
+
+def document(path: str, *, root: str = "/corpus", title: str | None = "A title", **kw):  # type: ignore[no-untyped-def]
+    text = "Baku withdrew. Moscow agreed."
+    return NewDocument(
+        path=path,
+        root=root,
+        content_hash=kw.get("content_hash", "h-" + path),
+        date=kw.get("day"),
+        title=title,
+        title_vector=unit([0, 1, 0]) if title else None,
+        passages=(
+            NewPassage(0, 14, text[0:14], unit([1, 0, 0])),
+            NewPassage(15, 29, text[15:29], unit([0, 0, 1])),
+        ),
+        replaces=kw.get("replaces"),
+    )
+
+
+def test_documents_and_passages_come_back_as_records(store):
+    assert store.corpus_version() is None
+    store.put_documents([document("a.txt", day=date(2023, 11, 28)), document("b.txt", title=None)])
+    version = store.corpus_version()
+    assert version and store.document_count() == 2 and store.passage_count() == 4
+    passages = store.passages([1, 2, 3, 99])
+    assert sorted(passages) == [1, 2, 3]
+    first = passages[1]
+    assert (first.text, first.start, first.end) == ("Baku withdrew.", 0, 14)
+    assert first.document.source.path == "a.txt" and first.document.date == date(2023, 11, 28)
+    np.testing.assert_allclose(first.vector, [1, 0, 0])
+    np.testing.assert_allclose(first.document.title_vector, [0, 1, 0])
+    assert passages[3].document.title_vector is None and passages[3].document.date is None
+    assert [(i.source.path, i.passages) for i in store.sources()] == [("a.txt", 2), ("b.txt", 2)]
+    assert store.titled_document_count() == (1, 1)
+
+
+def test_replacing_a_document_removes_its_old_passages_and_title(store):
+    store.put_documents([document("a.txt")])
+    old = store.corpus_version()
+    stored = store.stored_files()["a.txt"]
+    store.put_documents([document("a.txt", title=None, replaces=stored.document_id)])
+    assert store.corpus_version() != old
+    assert store.document_count() == 1 and store.passage_count() == 2
+    assert store.titled_document_count() == (0, 0)
+
+
+def test_embeddings_and_texts_stream_in_id_order(store):
+    store.put_documents([document("a.txt"), document("b.txt", title=None)])
+    batches = list(store.embeddings(batch=3))
+    assert [len(ids) for ids, _ in batches] == [3, 1]
+    assert np.concatenate([ids for ids, _ in batches]).tolist() == [1, 2, 3, 4]
+    texts = list(store.passage_texts(batch=3))
+    assert [(pid, title) for pid, title, _ in texts] == [
+        (1, "A title"),
+        (2, "A title"),
+        (3, None),
+        (4, None),
+    ]
+
+
+def test_prune_touches_only_its_own_root(store):
+    store.put_documents([document("a.txt"), document("b.txt"), document("c.txt", root="/other")])
+    assert store.prune("/corpus", keep={"a.txt"}) == 1
+    assert [i.source.path for i in store.sources()] == ["a.txt", "c.txt"]
+    version = store.corpus_version()
+    assert store.prune("/corpus", keep={"a.txt"}) == 0
+    assert store.corpus_version() == version  # nothing removed, nothing to reload
+
+
+def test_deliveries_are_claimed_once(store):
+    assert store.claim_delivery("Ev1") and not store.claim_delivery("Ev1")
+    assert store.claim_delivery("Ev2")
+
+
+def test_feedback_round_trips_and_history_is_pruned(store):
+    quotes = ({"passage_id": 1, "source": "a.txt"},)
+    store.record_feedback(Feedback("up", "why?", quotes, user_id="U1", channel_id="C1"))
+    store.record_feedback(Feedback("down", "how?", (), channel_id="C2"))
+    assert store.feedback(channel_id="C1") == [Feedback("up", "why?", quotes, "U1", "C1")]
+    assert len(store.feedback()) == 2
+    store.claim_delivery("Ev1")
+    assert store.prune_history(before=datetime.now(UTC) - timedelta(days=1)) == 0
+    assert store.prune_history(before=datetime.now(UTC) + timedelta(seconds=1)) == 3
+    assert store.feedback() == [] and store.claim_delivery("Ev1")
+
+
+def test_meta(store):
+    assert store.meta("recipe") is None
+    store.set_meta("recipe", "r1")
+    store.set_meta("recipe", "r2")
+    assert store.meta("recipe") == "r2"
