@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from retrieval.records import Source, SourceInfo
+from retrieval.timeframe import Period
 
-__all__ = ["Answer", "Quote", "Source", "SourceInfo"]
+__all__ = ["Answer", "Period", "Quote", "Source", "SourceInfo"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ class Answer:
         quotes: The quotes, best first (empty when not answered).
         related: When not answered, the closest sources, offered as "might be related".
         offset: How many quotes came before these (for "more quotes").
+        as_of: The moment of asking: "this week" is the week of this day.
+        period: The dates the question's time words asked for, when it had any: documents
+            dated in it were preferred.
     """
 
     question: str
@@ -67,6 +72,8 @@ class Answer:
     quotes: tuple[Quote, ...]
     related: tuple[Source, ...] = ()
     offset: int = 0
+    as_of: date | None = None
+    period: Period | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,4 +82,6 @@ class Answer:
             "quotes": [quote.to_dict() for quote in self.quotes],
             "related": [source.to_dict() for source in self.related],
             "offset": self.offset,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "period": self.period.to_dict() if self.period else None,
         }
