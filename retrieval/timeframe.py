@@ -28,15 +28,15 @@ Conventions, each chosen on purpose:
   two weekly news cycles; a month would make it the same as "the past month", and a week
   would miss last week's stories that are still being asked about.
 * "since X" runs from the start of X to ``as_of``; "after X" from the day after X ends.
-  "before X" / "until X" / "by X" give no period (there is no start to prefer).
+  "before X" / "until X" / "through X" / "by X" give no period (there is no start to prefer).
 * Not time: "may" and "march" as verbs, names ("August Strindberg", "June Carter", "Theresa
   May's"), numbers ("2,500", "COVID-19", "Section 230"), decades ("the 1990s": an era the
   question is *about*, mostly written about later, not when the answer was published), and
   tokens with a colon (``since:2024-01-01`` is a filter handled by :mod:`retrieval.query`).
 * Known gaps: "early/mid/late November" is the whole month; numeric dates other than ISO
   ("7/10/2022" is ambiguous); spelled-out days ("the fifth of November"); ranges ("between
-  May and July", "from 2020 to 2022": only the first phrase is read); named days ("Jan. 6
-  committee" is read as January 6 of the latest year); "in 2000 homes" is read as a year.
+  May and July", "from 2020 to 2022": only the first phrase is read); named days ("the Jan. 6
+  committee" alone is read as January 6 of the latest year); "in 2000 homes" is read as a year.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def find_period(question: str, *, as_of: date) -> Period | None:
         as_of: The day the question is asked; relative words count from it.
 
     Returns:
-        The period of the first time phrase in the question, or ``None``.
+        The period of the question's time phrase (see :func:`find_time`), or ``None``.
 
     Example:
         >>> period = find_period("news from Baku in October 2021", as_of=date(2024, 11, 20))
@@ -125,11 +125,13 @@ def find_period(question: str, *, as_of: date) -> Period | None:
 
 
 def find_time(question: str, *, as_of: date) -> TimeMatch | None:
-    """The first time phrase of a question, its period, and the question without it.
+    """The time phrase of a question, its period, and the question without it.
 
-    When several phrases could be meant, the one starting first wins, and of those the
-    longest ("on 14 October 2021" over "14 October"). Only one phrase is read: a period is
-    one span of days.
+    Only one phrase is read (a period is one span of days). A phrase relative to ``as_of``
+    wins over a calendar date, because in one question the relative words usually say when it
+    was reported ("The Jan. 6 committee held a hearing this week") and the date names the
+    event. Otherwise the phrase starting first wins, and of those the longest ("on 14 October
+    2021" over "14 October").
 
     Args:
         question: The question as the user wrote it.
@@ -143,12 +145,14 @@ def find_time(question: str, *, as_of: date) -> TimeMatch | None:
     """
     if isinstance(as_of, datetime):
         as_of = as_of.date()
-    # Blank out filter tokens (since:2024-01-01) and clock times, keeping every offset.
-    masked = _COLON_TOKEN.sub(lambda m: " " * len(m.group()), question)
-    best: tuple[int, int, date, date] | None = None
-    for pattern, read in _rules():
+    # Blot out filter tokens (since:2024-01-01) and clock times, keeping every offset; NULs,
+    # not spaces, so that no phrase runs across one ("in since:2024-01-01 November").
+    masked = _COLON_TOKEN.sub(lambda m: "\0" * len(m.group()), question)
+    best: tuple[tuple[bool, int, int], TimeMatch] | None = None
+    for pattern, read, relative in _rules():
         for match in pattern.finditer(masked):
-            if best is not None and (match.start(), -match.end()) >= (best[0], -best[1]):
+            rank = (not relative, match.start(), -match.end())
+            if best is not None and rank >= best[0]:
                 continue
             if _BLOCKED_BEFORE.search(masked, 0, match.start()):
                 continue
@@ -158,16 +162,18 @@ def find_time(question: str, *, as_of: date) -> TimeMatch | None:
             start, end = _apply_lead(match, span, as_of)
             if start > as_of:
                 continue
-            best = (match.start(), match.end(), start, min(end, as_of))
-    if best is None:
-        return None
-    begin, finish, start, end = best
+            period = Period(start, min(end, as_of), match.group())
+            best = rank, TimeMatch(period, _without(question, *match.span()), match.span())
+    return best[1] if best else None
+
+
+def _without(question: str, begin: int, end: int) -> str:
+    """The question without ``question[begin:end]``, spaces tidied."""
+    after = question[end:]
     # "last year's election" leaves "election", not "'s election".
-    after = question[finish:]
     after = after[2:] if after.startswith(("'s", "\u2019s")) else after
     rest = " ".join((question[:begin] + " " + after).split())
-    rest = _SPACE_BEFORE_PUNCT.sub(r"\1", rest)
-    return TimeMatch(Period(start, end, question[begin:finish]), rest, (begin, finish))
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", rest)
 
 
 # --- Reading: each reader turns a match into (start, end), or None when it is not time. ---
@@ -366,7 +372,7 @@ def _plausible_month(m: re.Match[str]) -> bool:
         return True
     if not word[0].isupper():
         return False
-    opening = m.string[: m.start("month")].strip(" \t\"'(\u201c")
+    opening = m.string[: m.start("month")].strip(" \t\0\"'(\u201c")
     return not (word.lower() == "may" and opening == "")
 
 
@@ -413,7 +419,8 @@ _YESTERDAY = ("yesterday", "last night")
 _COLON_TOKEN = re.compile(r"\S*:\S*")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([?!.,;])")
 _BLOCKED_BEFORE = re.compile(
-    r"\b(?:before|until|till|by|prior\s+to|ahead\s+of|up\s+to)\s*$", re.IGNORECASE
+    r"\b(?:before|until|till|through|thru|by|ending|ended|prior\s+to|ahead\s+of|up\s+to)\s*$",
+    re.IGNORECASE,
 )
 _WEEKDAY_MODIFIER = re.compile(
     r"\b(?:super|black|good|bloody|ash|cyber|holy|easter|palm|maundy|shrove|fat|giving)\s*$",
@@ -426,13 +433,16 @@ _Reader = Callable[[re.Match[str], date], _Span | None]
 
 
 @functools.cache
-def _rules() -> tuple[tuple[re.Pattern[str], _Reader], ...]:
-    """The finding patterns, each with its reader, in no particular order (leftmost wins).
+def _rules() -> tuple[tuple[re.Pattern[str], _Reader, bool], ...]:
+    """The finding patterns, each with its reader and whether it counts from ``as_of``.
 
     Compiled on the first question, not at import: compiling them takes ~10 ms, which every
     CLI command would otherwise pay.
     """
-    return tuple((re.compile(p, re.IGNORECASE | re.VERBOSE), read) for p, read in _PATTERNS)
+    return tuple(
+        (re.compile(p, re.IGNORECASE | re.VERBOSE), read, read in _RELATIVE)
+        for p, read in _PATTERNS
+    )
 
 
 _PATTERNS: tuple[tuple[str, _Reader], ...] = (
@@ -483,4 +493,7 @@ _PATTERNS: tuple[tuple[str, _Reader], ...] = (
             (?:\b(?P<which>early|mid|late)[-\s]+)?(?<![\d,.-])\b{_YEAR}""",
         _year,
     ),
+)
+_RELATIVE = frozenset(
+    {_today_words, _recently, _this_last_unit, _last_n_units, _units_ago, _weekday}
 )

@@ -90,7 +90,15 @@ CASES = [
     ("March 15 protests", WED, (d(2024, 3, 15), d(2024, 3, 15)), "March 15"),
     ("on 2022-10-07", WED, (d(2022, 10, 7), d(2022, 10, 7)), "on 2022-10-07"),
     ("after October 2021", WED, (d(2021, 11, 1), d(2024, 11, 20)), "after October 2021"),
+    # relative words say when it was reported; the date names the event
+    (
+        "The Jan. 6 committee held a hearing this week",
+        WED,
+        (d(2024, 11, 18), d(2024, 11, 20)),
+        "this week",
+    ),
     # a filter token is skipped, the time words beside it are not
+    ("since:2024-01-01 the vote of May 5", WED, (d(2024, 5, 5), d(2024, 5, 5)), "May 5"),
     (
         "since:2024-01-01 what happened last week",
         WED,
@@ -114,6 +122,7 @@ NOT_TIME = [
     "May the minister resign?",
     "what may happen next?",
     "May 2 ministers resign over it?",
+    "since:2024-01-01 May 2 ministers resign?",  # still the opening word
     "this may help Baku",
     "the march on Washington",
     "who led the March on Washington?",
@@ -135,11 +144,14 @@ NOT_TIME = [
     "2,500 days ago",
     "before November 16",
     "until last week",
+    "gas prices through July 4 weekend",
+    "the three months ending June 30",
     "what is planned in 2030?",
     "this Friday",  # asked on a Wednesday: still to come
     "February 30",
     "before:2024-10-07 news",
     "since:2024-01-01 after:2023-06-01",
+    "what happened in since:2024-01-01 November?",  # no phrase runs across a filter
     "why did Baku skip the Washington meeting?",
 ]
 
@@ -166,8 +178,10 @@ def test_text_without_the_phrase(question: str, text: str) -> None:
 
 
 def test_the_first_phrase_wins_and_a_datetime_counts_as_its_day() -> None:
-    period = find_period("on Tuesday, and again in October", as_of=datetime(2024, 11, 20, 23, 59))
+    period = find_period("on Tuesday, and again on Friday", as_of=datetime(2024, 11, 20, 23, 59))
     assert period == Period(d(2024, 11, 19), d(2024, 11, 19), "on Tuesday")
+    period = find_period("in October, and again in November", as_of=WED)
+    assert period == Period(d(2024, 10, 1), d(2024, 10, 31), "in October")
 
 
 def test_a_period_is_ordered_and_knows_its_days() -> None:
