@@ -126,6 +126,9 @@ class RetrievalConfig:
     # For "latest" questions, added for the newest document among candidates: enough to
     # reorder near-ties, not to lift an irrelevant passage.
     recency_weight: float = 0.05
+    # For questions naming a time ("this week", "in October 2021"), added for documents dated
+    # in it: a preference, not a filter (since:/before: filter).
+    period_weight: float = 0.1
 
     # Below this cosine, the best passage is not an answer (seeds: in-domain >= 0.32,
     # off-topic <= 0.21).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from retrieval.rank import (
 )
 from retrieval.search import Indexes, load_indexes
 from retrieval.store import Store
+from retrieval.timeframe import find_period
 from retrieval.words import word_sets
 
 _HAS_WORD = re.compile(r"\w")
@@ -105,6 +107,7 @@ class QuoteDesk:
         k: int | None = None,
         offset: int = 0,
         mode: Mode | str | None = None,
+        as_of: date | None = None,
     ) -> Answer:
         """The ``k`` best quotes for ``question``, skipping the first ``offset``.
 
@@ -119,6 +122,9 @@ class QuoteDesk:
             offset: How many of the best quotes to skip (for "more quotes").
             mode: ``dense`` (embeddings), ``lexical`` (BM25) or ``hybrid`` (both, fused);
                 ``config.mode`` when omitted.
+            as_of: The moment of asking (today when omitted): time words in the question
+                ("this week", "in October", "on Tuesday") count from it and make documents
+                dated in that period preferred.
 
         Raises:
             UserError: The question has no words (``EmptyQuestionError``), a filter's date
@@ -138,14 +144,30 @@ class QuoteDesk:
             raise EmptyQuestionError(
                 'ask a question in words, e.g. "why did Baku skip the Washington meeting?"'
             )
+        as_of = as_of or date.today()
+        period = find_period(query.text, as_of=as_of)
         indexes = self._current_index()
         vector = self.embedder.encode_query(query.text)[0]
         asked = word_sets([query.text])[0]
         candidates = self._candidates(indexes, query, vector, asked, chosen, wanted=offset + k)
-        ranked = fuse(candidates, config=config, mode=chosen, prefer_recent=query.prefer_recent)
+        ranked = fuse(
+            candidates,
+            config=config,
+            mode=chosen,
+            prefer_recent=query.prefer_recent and period is None,
+            period=period,
+        )
         if abstains(ranked, config=config):
             related = related_sources(ranked, config=config)
-            return Answer(question, answered=False, quotes=(), related=related, offset=offset)
+            return Answer(
+                question,
+                answered=False,
+                quotes=(),
+                related=related,
+                offset=offset,
+                as_of=as_of,
+                period=period,
+            )
         groups = merge_duplicates(ranked, config=config, limit=offset + k)[offset:]
         texts = [lead.passage.text for lead, _ in groups]
         ties = tied_sentences(asked, texts)
@@ -170,7 +192,9 @@ class QuoteDesk:
             )
             for (lead, copies), found in zip(groups, spans, strict=True)
         )
-        return Answer(question, answered=True, quotes=quotes, offset=offset)
+        return Answer(
+            question, answered=True, quotes=quotes, offset=offset, as_of=as_of, period=period
+        )
 
     def _candidates(
         self,

@@ -12,10 +12,10 @@ reliable.
 Conventions, each chosen on purpose:
 
 * Weeks start on Monday (ISO 8601).
-* A period never ends after ``as_of``: no article can be published after the question is asked,
-  so "this week" asked on a Wednesday is Monday to Wednesday. A period that would start after
-  ``as_of`` ("in 2030", "this Friday" asked on a Monday) is not a publication date, so nothing
-  is returned for it.
+* Calendar periods are whole: "this week" asked on a Wednesday is Monday to Sunday, "this
+  month" the whole month, as a reader means them (and as the answer says them back). A period
+  that would start after ``as_of`` ("in 2030", "this Friday" asked on a Monday) is not a
+  publication date, so nothing is returned for it.
 * "last week" / "last month" / "last year" is the previous *calendar* week, month or year;
   "past week", "this past week", "the last week", "in the last 3 days", "over the past two
   months" are *rolling* windows that end on ``as_of``.
@@ -62,7 +62,8 @@ class Period:
 
     Attributes:
         start: The first day of the period.
-        end: The last day of the period (never after the question's ``as_of``).
+        end: The last day of the period (a calendar period is whole, so it may be after the
+            question's ``as_of``).
         because: The time phrase exactly as the question wrote it, e.g. ``"on Tuesday"``.
 
     Example:
@@ -78,6 +79,19 @@ class Period:
     def __post_init__(self) -> None:
         if self.start > self.end:
             raise ValueError(f"a period cannot end ({self.end}) before it starts ({self.start})")
+
+    def to_dict(self) -> dict[str, str]:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "because": self.because}
+
+    def describe(self) -> str:
+        """The one line an answer shows, e.g. ``Preferring documents from 2023-01-02 to
+        2023-01-08 ("this week")``."""
+        days = (
+            f"of {self.start.isoformat()}"
+            if self.start == self.end
+            else f"from {self.start.isoformat()} to {self.end.isoformat()}"
+        )
+        return f'Preferring documents {days} ("{self.because}")'
 
     def covers(self, day: date | None) -> bool:
         """Whether a document published on ``day`` falls in the period (undated ones never do)."""
@@ -162,7 +176,7 @@ def find_time(question: str, *, as_of: date) -> TimeMatch | None:
             start, end = _apply_lead(match, span, as_of)
             if start > as_of:
                 continue
-            period = Period(start, min(end, as_of), match.group())
+            period = Period(start, end, match.group())
             best = rank, TimeMatch(period, _without(question, *match.span()), match.span())
     return best[1] if best else None
 
@@ -196,7 +210,7 @@ def _this_last_unit(m: re.Match[str], as_of: date) -> _Span | None:
     which = " ".join(m.group("which").lower().split())
     unit = m.group("unit").lower()
     if which == "this":
-        return _unit_start(as_of, unit), as_of
+        return _unit_start(as_of, unit), _unit_end(as_of, unit)
     if which in ("last", "previous", "the previous"):
         # The whole previous calendar unit: in January, "last month" is last December.
         before = _unit_start(as_of, unit) - timedelta(days=1)

@@ -6,6 +6,7 @@ import dataclasses
 
 from retrieval.config import Mode, RetrievalConfig
 from retrieval.rank.candidate import Candidate
+from retrieval.timeframe import Period
 
 
 def fuse(
@@ -14,6 +15,7 @@ def fuse(
     config: RetrievalConfig,
     mode: Mode | None = None,
     prefer_recent: bool = False,
+    period: Period | None = None,
 ) -> list[Candidate]:
     """Score and sort candidates, best first (ties by passage id, so the order is stable).
 
@@ -21,7 +23,9 @@ def fuse(
     of the cosine, the title's cosine, the BM25 score divided by the best BM25 score of the
     query, and the question's word coverage (weights from ``config``). With
     ``prefer_recent``, the newest documents among the candidates gain up to
-    ``config.recency_weight``.
+    ``config.recency_weight``; with a ``period`` (the question's time words), passages of
+    documents dated in it gain ``config.period_weight`` (a soft preference: nothing is
+    removed, and undated documents neither gain nor lose).
 
     Example:
         >>> [c.passage.id for c in fuse(candidates, config=RetrievalConfig())]
@@ -32,6 +36,13 @@ def fuse(
     scored = [dataclasses.replace(c, score=_score(c, top, mode, config)) for c in candidates]
     if prefer_recent:
         scored = _add_recency(scored, config.recency_weight)
+    if period is not None and config.period_weight:
+        scored = [
+            dataclasses.replace(c, score=c.score + config.period_weight)
+            if period.covers(c.passage.document.date)
+            else c
+            for c in scored
+        ]
     return sorted(scored, key=lambda c: (-c.score, c.passage.id))
 
 
