@@ -1,3 +1,8 @@
+"""``python -m bot``: the same as ``quotedesk``."""
+
+from __future__ import annotations
+
 from bot.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

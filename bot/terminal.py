@@ -1,17 +1,29 @@
-"""Answers rendered for a terminal (colour when it is one) or as JSON lines."""
+"""Answers, sources and evaluations rendered for a console, or as JSON lines.
+
+Nothing here pads a line to the console's width, so piped output (see
+:func:`bot.cli.common.make_console`) carries no trailing spaces.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import IO
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
-from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 
 from bot.labels import date_label, source_label
-from retrieval.answer import Answer, Quote, SourceInfo
-from retrieval.ingest import IngestReport
+
+if TYPE_CHECKING:
+    from retrieval.answer import Answer, Quote, SourceInfo
+    from retrieval.evaluation import EvalReport
+    from retrieval.ingest import IngestReport
+
+INDENT = 3
+# Below this, wrapping under an indent is no longer readable: let the terminal wrap instead.
+MIN_WRAP = 20
 
 
 def quote_text(quote: Quote) -> Text:
@@ -20,6 +32,19 @@ def quote_text(quote: Quote) -> Text:
     for start, end in quote.highlights:
         text.stylize("bold yellow", start, end)
     return text
+
+
+def print_indented(console: Console, text: Text, *, indent: int = INDENT) -> None:
+    """Print ``text`` with every line indented (a hanging indent when it wraps).
+
+    Wrapped here rather than with :class:`rich.padding.Padding`, which pads each line out to
+    the console's width.
+    """
+    width = max(console.width - indent, MIN_WRAP)
+    for line in text.wrap(console, width):
+        line.rstrip()
+        # A blank line between paragraphs stays empty: no indent, no trailing spaces.
+        console.print(Text(" " * indent) + line if line.plain else line)
 
 
 def print_answer(console: Console, answer: Answer) -> None:
@@ -41,10 +66,10 @@ def print_answer(console: Console, answer: Answer) -> None:
             (f"  score {quote.score:.2f}", "dim"),
         )
         console.print(header)
-        console.print(Padding(quote_text(quote), (0, 0, 0, 3)))
+        print_indented(console, quote_text(quote))
         if quote.also_in:
             also = ", ".join(source_label(s) for s in quote.also_in)
-            console.print(Padding(Text(f"also in: {also}", style="dim"), (0, 0, 0, 3)))
+            print_indented(console, Text(f"also in: {also}", style="dim"))
         console.print()
 
 
@@ -71,3 +96,53 @@ def print_json(obj: object, stream: IO[str]) -> None:
 
 def print_report(console: Console, report: IngestReport) -> None:
     console.print(Text(report.summary(), style="bold"))
+
+
+EVAL_COLUMNS = (
+    "mode",
+    "hit@1",
+    "hit@3",
+    "MRR@5",
+    "abstained off-topic",
+    "abstained in-domain",
+    "answer@1",
+    "answer@5",
+    "median ms",
+    "p95 ms",
+)
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def eval_table(reports: Sequence[EvalReport], *, title: str) -> Table:
+    """One row of figures per mode."""
+    table = Table(title=title)
+    for column in EVAL_COLUMNS:
+        table.add_column(column, justify="right")
+    for r in reports:
+        table.add_row(
+            str(r.mode),
+            _rate(r.hit1),
+            _rate(r.hit3),
+            _rate(r.mrr5),
+            f"{_rate(r.abstention)} of {r.off_topic}" if r.off_topic else "–",
+            str(r.in_domain_abstained),
+            _rate(r.answer1),
+            _rate(r.answer5),
+            f"{r.median_ms:.1f}",
+            f"{r.p95_ms:.1f}",
+        )
+    return table
+
+
+def print_eval(
+    console: Console, reports: Sequence[EvalReport], *, title: str, misses: bool = False
+) -> None:
+    """The figures as a table, then (with ``misses``) the questions not answered first."""
+    console.print(eval_table(reports, title=title))
+    if misses:
+        for r in reports:
+            for miss in r.misses:
+                console.print(f"{r.mode}: {miss}", markup=False)

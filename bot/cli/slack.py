@@ -1,5 +1,5 @@
 """The Slack commands of ``quotedesk``: ``serve`` (HTTP), ``socket`` (Socket Mode) and
-``simulate`` (the bot driven locally). :mod:`bot.cli` adds :data:`COMMANDS` to its group."""
+``simulate`` (the bot driven locally)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import data_dir_option, default_seeds, ensure_corpus, open_desk, stderr, user_errors
+from bot.cli import common
 
 
 @click.command()
@@ -33,20 +33,23 @@ from bot.cli import data_dir_option, default_seeds, ensure_corpus, open_desk, st
     type=click.IntRange(1, 256),
     help="Threads per worker (env QUOTEDESK_THREADS).",
 )
-@data_dir_option
+@common.data_dir_option
 def serve(host: str, port: int, workers: int, threads: int, data_dir: Path | None) -> None:
     """Run the Slack bot over HTTP (gunicorn): POST /slack/events, GET /healthz."""
     from bot.slack.config import SlackConfig
     from bot.slack.server import serve as run
     from retrieval import Settings
 
-    with user_errors():
+    with common.user_errors():
         config = SlackConfig.from_env("http")
-        if open_desk(data_dir).is_empty():
+        if common.open_desk(data_dir).is_empty():
             # In a child process: the workers are forked from this one, and torch is not
             # to be loaded before a fork.
-            ingest = [sys.executable, "-m", "bot", "ingest", str(default_seeds())]
-            subprocess.run(ingest + (["--data-dir", str(data_dir)] if data_dir else []), check=True)
+            ingest = [sys.executable, "-m", "bot", "ingest", str(common.default_seeds())]
+            ingest += ["--data-dir", str(data_dir)] if data_dir else []
+            # The child has printed its own error line; pass its exit code on.
+            if code := subprocess.run(ingest, check=False).returncode:
+                sys.exit(code)
         run(
             config=config,
             settings=Settings.resolve(data_dir=data_dir),
@@ -58,17 +61,17 @@ def serve(host: str, port: int, workers: int, threads: int, data_dir: Path | Non
 
 
 @click.command()
-@data_dir_option
+@common.data_dir_option
 def socket(data_dir: Path | None) -> None:
     """Run the Slack bot in Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
     from bot.slack.config import SlackConfig
     from bot.slack.socket_mode import run_socket_mode
 
-    with user_errors():
+    with common.user_errors():
         config = SlackConfig.from_env("socket")
-        desk = open_desk(data_dir)
-        ensure_corpus(desk)
-        stderr.print("Connecting to Slack in Socket Mode…", style="dim")
+        desk = common.open_desk(data_dir)
+        common.ensure_corpus(desk)
+        common.make_console(stderr=True).print("Connecting to Slack in Socket Mode…", style="dim")
         run_socket_mode(config=config, desk=desk)
 
 
@@ -81,9 +84,9 @@ def simulate() -> None:
 def _simulate(kind: str, text: str, *, as_json: bool, data_dir: Path | None, command: str) -> None:
     from bot.slack import simulate as harness
 
-    with user_errors():
-        desk = open_desk(data_dir)
-        ensure_corpus(desk)
+    with common.user_errors():
+        desk = common.open_desk(data_dir)
+        common.ensure_corpus(desk)
         outcome = harness.simulate(kind, text, desk=desk, command=command)  # type: ignore[arg-type]
     for line in (harness.as_json if as_json else harness.as_text)(outcome):
         click.echo(line)
@@ -96,7 +99,7 @@ def _event_command(kind: str, help: str) -> None:
     @simulate.command(name=kind, help=help)
     @click.argument("question")
     @json_option
-    @data_dir_option
+    @common.data_dir_option
     def run(question: str, as_json: bool, data_dir: Path | None) -> None:
         _simulate(kind, question, as_json=as_json, data_dir=data_dir, command="")
 
@@ -109,10 +112,7 @@ _event_command("dm", "Send the bot QUESTION in a direct message.")
 @click.argument("name", type=click.Choice(["/ask", "/sources"]))
 @click.argument("text", required=False, default="")
 @json_option
-@data_dir_option
+@common.data_dir_option
 def command(name: str, text: str, as_json: bool, data_dir: Path | None) -> None:
     """Run the slash command NAME (/ask or /sources) with TEXT."""
     _simulate("command", text, as_json=as_json, data_dir=data_dir, command=name)
-
-
-COMMANDS = (serve, socket, simulate)

@@ -1,0 +1,171 @@
+"""What every ``quotedesk`` command shares: options, consoles, opening the desk, ingesting with a
+progress bar, and turning the core's errors into one line and an exit code.
+
+Command modules import this one; it imports no command module.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bot import terminal
+from retrieval.config import Mode, RetrievalConfig
+from retrieval.errors import QuotedeskError, UserError
+
+if TYPE_CHECKING:
+    from retrieval.embedder import Embedder
+    from retrieval.engine import QuoteDesk
+    from retrieval.ingest import IngestReport
+
+EXIT_ERROR = 1  # the environment: data directory, model, database, credentials
+EXIT_USAGE = 2  # the input: something the user can fix (click uses 2 for bad options too)
+
+# The defaults every front end shares: -k's range comes from here, so there is one limit.
+DEFAULTS = RetrievalConfig()
+MODE_NAMES = tuple(mode.value for mode in Mode)
+
+# Piped output is never wrapped nor cut: wide enough for any table or quote. Nothing printed
+# expands to the console's width, so this adds no padding.
+PIPED_WIDTH = 100_000
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for this run: coloured and fitted to a terminal, plain and unwrapped when piped.
+
+    Made per command rather than at import, so that the environment of the run
+    (``FORCE_COLOR``, ``TTY_COMPATIBLE``, ``NO_COLOR``, ``COLUMNS``) and the stream in place
+    then decide.
+    """
+    console = Console(stderr=stderr, highlight=False, soft_wrap=False)
+    if console.is_terminal:
+        return console
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPED_WIDTH)
+
+
+def fail(message: str, *, code: int) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with ``code``."""
+    make_console(stderr=True).print("error: " + message, style="red", markup=False)
+    sys.exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the core's errors into one clear line: exit 2 for a :class:`UserError` (the input),
+    exit 1 for any other :class:`QuotedeskError` (the environment)."""
+    try:
+        yield
+    except UserError as exc:
+        fail(str(exc), code=EXIT_USAGE)
+    except QuotedeskError as exc:
+        fail(str(exc), code=EXIT_ERROR)
+
+
+def data_dir_option(func: F) -> F:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="QUOTEDESK_DATA_DIR",
+        help="Where the database and index live (env QUOTEDESK_DATA_DIR, default ./.quotedesk).",
+    )(func)
+
+
+def mode_option(func: F) -> F:
+    """``--mode``, one of :class:`Mode` (default: the configuration's)."""
+    return click.option(
+        "--mode",
+        type=click.Choice(MODE_NAMES),
+        default=DEFAULTS.mode.value,
+        show_default=True,
+        callback=lambda _ctx, _param, value: Mode(value),
+        help="Which evidence ranks the passages.",
+    )(func)
+
+
+def k_option(*, default: int) -> Callable[[F], F]:
+    """``-k``: quotes per question, from 1 to the configuration's ``max_k``."""
+    return click.option(
+        "-k",
+        "k",
+        default=default,
+        show_default=True,
+        type=click.IntRange(1, DEFAULTS.max_k),
+        help="Quotes per question.",
+    )
+
+
+def default_seeds() -> Path:
+    """``./seeds`` when run from a checkout, else the seeds beside the installed package."""
+    here = Path.cwd() / "seeds"
+    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "seeds"
+
+
+def open_desk(
+    data_dir: Path | None,
+    *,
+    config: RetrievalConfig | None = None,
+    database_url: str | None = None,
+    embedder: Embedder | None = None,
+) -> QuoteDesk:
+    """The desk over ``data_dir`` (or the environment's), with ``config``.
+
+    Args:
+        data_dir: The data directory; ``None`` lets the environment or the default decide.
+        config: Retrieval settings; the defaults when omitted.
+        database_url: The database; ``None`` lets ``DATABASE_URL`` or the default decide.
+        embedder: An encoder to use; by default the desk loads the model on first use, so
+            commands that need no model (``sources``, ``serve`` before forking) never load it.
+    """
+    from retrieval.config import Settings
+    from retrieval.engine import QuoteDesk
+
+    settings = Settings.resolve(data_dir=data_dir, database_url=database_url)
+    return QuoteDesk(settings, config=config, embedder=embedder)
+
+
+def ingest_with_progress(desk: QuoteDesk, folder: Path, *, prune: bool = False) -> IngestReport:
+    """Run an ingest with a progress bar on stderr and skipped files named as they come."""
+    from retrieval.ingest import Progress as Callbacks
+
+    stderr = make_console(stderr=True)
+    with Progress(
+        TextColumn("[bold]encoding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("passages"),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+        # A bar is for a person watching; in a log it would only leave a blank line.
+        disable=not stderr.is_terminal,
+    ) as bar:
+        task = bar.add_task("encode", total=None)
+        callbacks = Callbacks(
+            on_total=lambda total: bar.update(task, total=total),
+            on_encoded=lambda n: bar.advance(task, n),
+            on_skip=lambda s: stderr.print(
+                f"warning: skipped {s.path}: {s.reason}", style="yellow", markup=False
+            ),
+        )
+        report = desk.ingest(folder, prune=prune, progress=callbacks)
+    terminal.print_report(stderr, report)
+    return report
+
+
+def ensure_corpus(desk: QuoteDesk) -> None:
+    """Ingest the seeds when the data directory holds no corpus yet."""
+    if desk.is_empty():
+        seeds = default_seeds()
+        make_console(stderr=True).print(
+            f"No corpus yet: ingesting {seeds} first.", style="dim", markup=False
+        )
+        ingest_with_progress(desk, seeds)

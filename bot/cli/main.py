@@ -1,0 +1,38 @@
+"""The ``quotedesk`` click group: every command, added from its own module."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from bot.cli import ask, corpus, evaluate, slack
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+@click.version_option(package_name="quotedesk")
+def cli(verbose: bool) -> None:
+    """Answer questions about a document corpus by quoting its passages, with source and date."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+for _command in (
+    ask.ask,
+    ask.chat,
+    corpus.ingest,
+    corpus.sources,
+    evaluate.eval_command,
+    slack.serve,
+    slack.socket,
+    slack.simulate,
+):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Run ``quotedesk`` (the console script and ``python -m bot``)."""
+    cli(prog_name="quotedesk")
