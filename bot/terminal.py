@@ -49,6 +49,8 @@ def print_indented(console: Console, text: Text, *, indent: int = INDENT) -> Non
 
 def print_answer(console: Console, answer: Answer) -> None:
     console.print(Text.assemble(("Q: ", "bold cyan"), (answer.question, "bold")))
+    if answer.period:
+        console.print(Text(answer.period.describe(), style="dim italic"))
     if not answer.answered:
         console.print(Text("Nothing in the corpus answers this.", style="magenta"))
         if answer.related:
@@ -107,6 +109,7 @@ EVAL_COLUMNS = (
     "abstained in-domain",
     "answer@1",
     "answer@5",
+    "highlight@1",
     "median ms",
     "p95 ms",
 )
@@ -131,6 +134,7 @@ def eval_table(reports: Sequence[EvalReport], *, title: str) -> Table:
             str(r.in_domain_abstained),
             _rate(r.answer1),
             _rate(r.answer5),
+            _rate(r.highlight1),
             f"{r.median_ms:.1f}",
             f"{r.p95_ms:.1f}",
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -34,9 +35,15 @@ def split_questions(words: tuple[str, ...]) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question, per line.")
 @common.k_option(default=common.DEFAULTS.default_k)
 @common.mode_option
+@common.as_of_option
 @common.data_dir_option
 def ask(
-    question: tuple[str, ...], as_json: bool, k: int, mode: Mode, data_dir: Path | None
+    question: tuple[str, ...],
+    as_json: bool,
+    k: int,
+    mode: Mode,
+    as_of: date | None,
+    data_dir: Path | None,
 ) -> None:
     """Quote the passages that answer each QUESTION."""
     questions = split_questions(question)
@@ -47,7 +54,7 @@ def ask(
         desk = common.open_desk(data_dir)
         common.ensure_corpus(desk)
         for q in questions:
-            answer = desk.ask(q, k=k, mode=mode)
+            answer = desk.ask(q, k=k, mode=mode, as_of=as_of)
             if as_json:
                 terminal.print_json(answer.to_dict(), sys.stdout)
             else:
@@ -57,8 +64,9 @@ def ask(
 @click.command()
 @common.k_option(default=CHAT_K)
 @common.mode_option
+@common.as_of_option
 @common.data_dir_option
-def chat(k: int, mode: Mode, data_dir: Path | None) -> None:
+def chat(k: int, mode: Mode, as_of: date | None, data_dir: Path | None) -> None:
     """Ask questions one after another; `more` shows the next quotes, `quit` leaves."""
     stdout = common.make_console()
     with common.user_errors():
@@ -85,7 +93,7 @@ def chat(k: int, mode: Mode, data_dir: Path | None) -> None:
             else:
                 question, offset = line, 0
             try:
-                answer = desk.ask(question, k=k, offset=offset, mode=mode)
+                answer = desk.ask(question, k=k, offset=offset, mode=mode, as_of=as_of)
             except UserError as exc:
                 stdout.print(f"hint: {exc}", style="yellow", markup=False)
                 continue

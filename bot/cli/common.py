@@ -91,6 +91,18 @@ def mode_option(func: F) -> F:
     )(func)
 
 
+def as_of_option(func: F) -> F:
+    """``--as-of YYYY-MM-DD``: the moment of asking ("this week" is that week); default today."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        callback=lambda _ctx, _param, value: value.date() if value else None,
+        help="Ask as of this day (YYYY-MM-DD): time words count from it.  [default: today]",
+    )(func)
+
+
 def k_option(*, default: int) -> Callable[[F], F]:
     """``-k``: quotes per question, from 1 to the configuration's ``max_k``."""
     return click.option(

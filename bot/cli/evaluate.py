@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -65,6 +66,14 @@ def chosen_modes(names: tuple[str, ...], *, default: Mode) -> tuple[Mode, ...]:
     multiple=True,
     help="Override a retrieval setting, e.g. --set dense_weight=0.5 (repeatable).",
 )
+@common.as_of_option
+@click.option(
+    "--question-dates/--no-question-dates",
+    default=True,
+    show_default=True,
+    help="Ask each question as of its own date (an as_of field, or a qid starting YYYYMMDD_), "
+    "which overrides --as-of.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per mode.")
 @click.option("--misses", is_flag=True, help="List the questions not answered first.")
 @common.data_dir_option
@@ -73,6 +82,8 @@ def eval_command(
     corpus: Path | None,
     modes: tuple[str, ...],
     assignments: tuple[str, ...],
+    as_of: date | None,
+    question_dates: bool,
     as_json: bool,
     misses: bool,
     data_dir: Path | None,
@@ -98,7 +109,8 @@ def eval_command(
             desk = common.open_desk(data_dir, config=config)
         desk.warm()
         reports = [
-            evaluate(desk, cases, mode=mode) for mode in chosen_modes(modes, default=config.mode)
+            evaluate(desk, cases, mode=mode, as_of=as_of, question_dates=question_dates)
+            for mode in chosen_modes(modes, default=config.mode)
         ]
     if as_json:
         for report in reports:
@@ -111,8 +123,13 @@ def eval_command(
         return
     stdout = common.make_console()
     title = f"{questions.name}: {len(cases)} questions"
-    if assignments:
-        title += f" ({', '.join(assignments)})"
+    notes = [*assignments]
+    if not question_dates:
+        notes.append("no question dates")
+    if as_of:
+        notes.append(f"as of {as_of.isoformat()}")
+    if notes:
+        title += f" ({', '.join(notes)})"
     terminal.print_eval(stdout, reports, title=title, misses=misses)
     if ingest_seconds is not None:
         common.make_console(stderr=True).print(f"ingest: {ingest_seconds:.1f}s", markup=False)
