@@ -12,6 +12,14 @@ from retrieval import QuoteDesk, Settings
 from retrieval.embedder import Embedder, shared_embedder
 from tests.helpers import SEEDS, CountingEmbedder
 
+# The throwaway PostgreSQL server's fixtures (tests/postgres.py), registered by import.
+from tests.postgres import (  # noqa: F401
+    database_url,
+    postgres_fresh_url,
+    postgres_server,
+    postgres_url,
+)
+
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
