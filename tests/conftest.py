@@ -25,6 +25,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
+# The throwaway PostgreSQL server's fixtures (tests/postgres.py), registered by import.
+from tests.postgres import (  # noqa: F401
+    database_url,
+    postgres_fresh_url,
+    postgres_server,
+    postgres_url,
+)
+
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
