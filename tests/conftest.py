@@ -14,6 +14,9 @@ from retrieval import QuoteDesk, RetrievalConfig, Settings
 from retrieval.embedder import Embedder, shared_embedder
 from tests.helpers import SEEDS, CountingEmbedder, FakeEmbedder
 
+# The throwaway PostgreSQL server's fixtures (postgres_server, postgres_url, database_url, ...).
+pytest_plugins = ["tests.postgres"]
+
 # Fixtures that load the real model: a test asking for one is slow.
 REAL_MODEL_FIXTURES = frozenset({"embedder", "seed_desk", "real_desk"})
 # The fake embedder's cosines are small (hashed words): its desks never abstain.
@@ -24,14 +27,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-
-# The throwaway PostgreSQL server's fixtures (tests/postgres.py), registered by import.
-from tests.postgres import (  # noqa: F401
-    database_url,
-    postgres_fresh_url,
-    postgres_server,
-    postgres_url,
-)
 
 
 @pytest.fixture(scope="session")

@@ -7,30 +7,21 @@ the hashed-words :class:`FakeEmbedder`.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pytest
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from bot.slack.models import FeedbackRow, claim_event, create_tables, record_feedback
 from retrieval import QuoteDesk, Settings
-from retrieval.store import (
-    DocumentRow,
-    PassageRow,
-    Store,
-    TitleVectorRow,
-    bytes_vector,
-    vector_bytes,
-)
+from retrieval.records import NewDocument
+from retrieval.store import Store
 from tests import postgres
 from tests.helpers import ROOT, SEEDS, FakeEmbedder
 
@@ -42,17 +33,7 @@ def store(database_url: str) -> Iterator[Store]:
     """A store on a fresh database; its connections are closed after the test."""
     opened = Store(database_url)
     yield opened
-    opened.engine.dispose()
-
-
-def _as_utc(store: Store, moment: datetime) -> datetime:
-    """A ``DateTime(timezone=True)`` value as read back: aware on PostgreSQL; naive on SQLite,
-    which stores no time zone (the UTC wall time, as written by ``utcnow``)."""
-    if store.engine.dialect.name == "sqlite":
-        assert moment.tzinfo is None
-        return moment.replace(tzinfo=UTC)
-    assert moment.tzinfo is not None
-    return moment
+    opened.close()
 
 
 # --- the fixtures themselves -----------------------------------------------------------------
@@ -84,8 +65,7 @@ def test_shared_database_url(postgres_url: str) -> None:
 def test_each_test_gets_an_empty_database(store: Store, attempt: int) -> None:
     """Run twice: the second would hit the unique path if the databases were shared."""
     assert store.document_count() == 0
-    with store.session() as session:
-        session.add(DocumentRow(path="same.txt", root="/r", content_hash="h"))
+    store.put_documents([NewDocument("same.txt", "/r", "h", None, None, None, ())])
     assert store.document_count() == 1
 
 
@@ -135,54 +115,6 @@ def test_store_opens_an_empty_database(store: Store) -> None:
     again.engine.dispose()
 
 
-def test_embeddings_dates_and_times_round_trip(store: Store) -> None:
-    """LargeBinary (bytea on PostgreSQL), Date and DateTime(timezone) come back unchanged."""
-    rng = np.random.default_rng(7)
-    vectors = rng.standard_normal((3, 384)).astype("<f4")
-    # Bytes a text column would mangle: NUL bytes, a negative zero, infinities, a NaN.
-    vectors[0, :4] = [0.0, -0.0, np.inf, np.nan]
-    title = rng.standard_normal(384).astype("<f4")
-    with store.session() as session:
-        doc = DocumentRow(
-            path="dated.txt", root="/r", content_hash="h", date=date(2022, 2, 28), title="T"
-        )
-        doc.title_vector = TitleVectorRow(embedding=vector_bytes(title))
-        for ordinal, vector in enumerate(vectors):
-            doc.passages.append(
-                PassageRow(
-                    ordinal=ordinal, start=0, end=1, text="x", embedding=vector_bytes(vector)
-                )
-            )
-        session.add(doc)
-        session.add(DocumentRow(path="undated.txt", root="/r", content_hash="h2"))
-        store.bump_corpus_version(session)
-
-    assert store.document_count() == 2 and store.passage_count() == 3
-    assert store.corpus_version() is not None
-    ids, stored = next(store.embeddings())
-    assert stored.dtype == np.dtype("<f4") and stored.shape == (3, 384)
-    assert stored.tobytes() == vectors.tobytes()  # bit for bit, NaN included
-
-    rows = store.passages_by_id([int(i) for i in ids])
-    first = rows[int(ids[0])]
-    assert isinstance(first.embedding, bytes)
-    assert first.document.date == date(2022, 2, 28)
-    assert type(first.document.date) is date  # not a datetime
-    assert first.document.title_vector is not None
-    assert bytes_vector(first.document.title_vector.embedding).tobytes() == title.tobytes()
-    assert abs((datetime.now(UTC) - _as_utc(store, first.document.ingested_at)).seconds) < 300
-
-    with store.sessions() as session:
-        undated = session.scalars(select(DocumentRow).where(DocumentRow.date.is_(None))).one()
-        assert undated.path == "undated.txt"
-        in_range = session.scalars(
-            select(DocumentRow.path).where(
-                DocumentRow.date.between(date(2022, 1, 1), date(2022, 12, 31))
-            )
-        ).all()
-        assert in_range == ["dated.txt"]
-
-
 def test_ingest_and_ask(database_url: str, tmp_path: Path) -> None:
     """The whole path on each database: ingest the seeds, answer, list sources, re-ingest."""
     desk = QuoteDesk(
@@ -211,51 +143,27 @@ def test_postgres_scheme_from_platforms_is_accepted(
     assert settings.database_url.startswith("postgresql+psycopg://")
     opened = Store(settings.database_url)
     assert opened.passage_count() == 0
-    opened.engine.dispose()
+    opened.close()
 
 
 # --- the Slack tables on both databases ------------------------------------------------------
 
 
-def test_slack_tables_claim_and_feedback(store: Store) -> None:
-    create_tables(store.engine)
-    create_tables(store.engine)  # a second worker starting later
-    assert {"slack_events", "slack_feedback"} <= set(inspect(store.engine).get_table_names())
-    assert claim_event(store.engine, "Ev1") is True
-    assert claim_event(store.engine, "Ev1") is False
-    assert claim_event(store.engine, "Ev2") is True
-    quotes = [{"passage_id": 1, "source": "ünïcode.txt"}]
-    record_feedback(
-        store.engine, vote="up", question="q?", quotes=quotes, user_id="U1", channel_id=None
-    )
-    with store.sessions() as session:
-        row = session.scalars(select(FeedbackRow)).one()
-        assert json.loads(row.quotes) == quotes
-        assert abs((datetime.now(UTC) - _as_utc(store, row.created_at)).seconds) < 300
-
-
 # --- two processes creating the tables at once -----------------------------------------------
 
-# Each child imports first (slow), says "ready", then waits for "<target> <url>" on stdin: the
+# Each child imports first (slow), says "ready", then waits for "<url>" on stdin: the
 # parent writes it to both at once, which releases them within microseconds of each other. The
 # pair serves every round of every case, so the imports are paid once per module.
 RACER = r"""
 import faulthandler, sys
-from sqlalchemy import create_engine
-from bot.slack.models import create_tables
 from retrieval.store import Store
 
 print("ready", flush=True)
 for line in sys.stdin:
     faulthandler.dump_traceback_later(60, exit=True)  # a hung round ends the child
-    target, url = line.split()
+    url = line.strip()
     try:
-        if target == "store":
-            Store(url).engine.dispose()
-        else:
-            engine = create_engine(url)
-            create_tables(engine)
-            engine.dispose()
+        Store(url).close()
     except Exception as exc:
         cause = getattr(exc, "orig", None) or exc
         print("ERR", type(cause).__name__, " ".join(str(cause).split()), flush=True)
@@ -301,11 +209,11 @@ class Racers:
         assert line, f"a racer died (exit code {process.poll()})"
         return line
 
-    def race(self, target: str, url: str) -> list[str]:
-        """Both open ``url`` (``target``: ``store`` or ``slack``); "ok" or "ERR ..." each."""
+    def race(self, url: str) -> list[str]:
+        """Both open ``url``; "ok" or "ERR ..." each."""
         for process in self.processes:
             assert process.stdin is not None
-            process.stdin.write(f"{target} {url}\n")
+            process.stdin.write(f"{url}\n")
         for process in self.processes:  # written first, flushed together: one release
             assert process.stdin is not None
             process.stdin.flush()
@@ -332,33 +240,25 @@ def racers() -> Iterator[Racers]:
     pair.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RaceLost,
-    reason="create_all is check-then-create: two processes opening a fresh database at once "
-    "both see no table and both CREATE it; the loser gets IntegrityError "
-    "pg_type_typname_nsp_index (PostgreSQL) or 'table ... already exists' (SQLite)",
-)
-@pytest.mark.parametrize("target", ["store", "slack"])
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_two_processes_create_the_tables_at_once(
-    kind: str, target: str, racers: Racers, request: pytest.FixtureRequest, tmp_path: Path
+    kind: str, racers: Racers, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """Two real processes open the same fresh database at the same moment; both must succeed.
 
-    ``store``: ``Store(url)`` (every worker of ``quotedesk serve`` does it at start-up);
-    ``slack``: ``create_tables`` (the Slack app does it next).
+    ``Store(url)`` creates every table (corpus and the bot's); every worker of
+    ``quotedesk serve`` does it at start-up.
     """
     server: postgres.PostgresServer | None = (
         request.getfixturevalue("postgres_server") if kind == "postgresql" else None
     )
     for attempt in range(ROUNDS):
         if server is None:
-            outcomes = racers.race(target, f"sqlite:///{tmp_path / f'race{attempt}.db'}")
+            outcomes = racers.race(f"sqlite:///{tmp_path / f'race{attempt}.db'}")
         else:
             name = server.create_database()
             try:
-                outcomes = racers.race(target, server.url(name))
+                outcomes = racers.race(server.url(name))
             finally:
                 server.drop_database(name)
         errors = [outcome for outcome in outcomes if outcome != "ok"]

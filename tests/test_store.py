@@ -1,4 +1,4 @@
-"""The store on its own: records in, records out, no model."""
+"""The store on its own, on SQLite and on PostgreSQL: records in, records out, no model."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from tests.helpers import unit
 
 
 @pytest.fixture
-def store(tmp_path):  # type: ignore[no-untyped-def]
-    opened = Store(f"sqlite:///{tmp_path}/q.db")
+def store(database_url):  # type: ignore[no-untyped-def]
+    """A store on an empty database: SQLite and PostgreSQL in turn."""
+    opened = Store(database_url)
     yield opened
     opened.close()
 

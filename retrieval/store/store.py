@@ -8,14 +8,15 @@ Every query and write of quotedesk is a method here, and every method returns pl
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy import create_engine, delete, event, func, select, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from retrieval.errors import DataDirError
@@ -39,6 +40,9 @@ from retrieval.store.schema import (
 )
 
 CORPUS_VERSION = "corpus_version"
+# Advisory lock key for creating the schema on PostgreSQL (any constant of the application's).
+SCHEMA_LOCK = 0x71756F7465  # "quote"
+CREATE_ATTEMPTS = 5
 
 
 class Store:
@@ -59,7 +63,7 @@ class Store:
             self.engine: Engine = create_engine(url)
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-            Base.metadata.create_all(self.engine)
+            _create_tables(self.engine)
         except SQLAlchemyError as exc:
             raise DataDirError(
                 f"cannot open the database {redact(url)}: {exc.__class__.__name__}: "
@@ -314,6 +318,29 @@ def _passage(row: PassageRow, documents: dict[int, Document]) -> Passage:
         text=row.text,
         vector=bytes_vector(row.embedding),
     )
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create the missing tables; safe when several processes open a new database at once.
+
+    ``create_all`` looks, then creates: two replicas starting together both see no table and
+    the second CREATE fails. PostgreSQL serializes them on an advisory lock held for the
+    transaction; elsewhere the loser simply looks again.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            Base.metadata.create_all(connection)
+        return
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except OperationalError:
+            # "table ... already exists" or "database is locked": another process is at it.
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _delete_documents(session: Session, ids: Sequence[int]) -> None:
