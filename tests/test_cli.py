@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -295,6 +296,11 @@ def test_eval_set_overrides_the_configuration(run: Run, questions: Path) -> None
     [row] = eval_rows(run(*args, "--set", "mode=lexical", "--set", "min_similarity=0.3"))
     assert row["mode"] == "lexical"  # the configuration's mode is the one evaluated
     assert row["config"]["min_similarity"] == 0.3  # type: ignore[index]
+    # The override reaches the ranking: nothing clears an impossible threshold.
+    [default] = eval_rows(run(*args))
+    [strict] = eval_rows(run(*args, "--set", "min_similarity=1.5"))
+    assert default["in_domain_abstained"] == 0
+    assert strict["in_domain_abstained"] == default["labeled"] + default["with_answer"] > 0
     unknown = run(*args, "--set", "no_such_field=1")
     assert unknown.exit_code == 2
     assert unknown.stderr.startswith("error: --set takes FIELD=VALUE with FIELD one of: ")
@@ -387,3 +393,24 @@ def test_installed_command_runs_as_the_readme_says(tmp_path: Path) -> None:
     bad = quotedesk(str(exe), "ask", BAD_FILTER, check=False)
     assert bad.returncode == 2
     assert bad.stderr == "error: since: takes a date as YYYY-MM-DD, not 'yesterday'\n"
+
+
+# --- the moment of asking ---------------------------------------------------------------------
+
+
+def test_as_of_is_reported_and_time_words_say_what_they_preferred(run: Run) -> None:
+    question = "what did Blinken tell Aliyev this week?"
+    result = run("ask", "--json", "--as-of", "2023-11-30", question)
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["as_of"] == "2023-11-30"
+    assert answer["period"] == {"from": "2023-11-27", "to": "2023-12-03", "because": "this week"}
+    plain = run("ask", "--as-of", "2023-11-30", question)
+    assert 'Preferring documents from 2023-11-27 to 2023-12-03 ("this week")' in plain.stdout
+    today = json.loads(run("ask", "--json", QUESTION).stdout)
+    assert today["as_of"] == date.today().isoformat() and today["period"] is None
+
+
+def test_a_bad_as_of_is_a_usage_error(run: Run) -> None:
+    result = run("ask", "--as-of", "yesterday", QUESTION)
+    assert result.exit_code == 2 and "'yesterday': takes a date as YYYY-MM-DD" in result.output

@@ -73,3 +73,14 @@ def test_date_filters(seed_desk):
     assert {q.source.path for q in old.quotes} == {"003_f5d439a893dfd6cf.txt"}
     with pytest.raises(QueryError, match="YYYY-MM-DD"):
         seed_desk.ask("Baku since:yesterday")
+
+
+def test_this_week_prefers_the_document_of_that_week(seed_desk):
+    asked = date(2023, 11, 30)  # the week of 002 (2023-11-28), the only seed dated then
+    answer = seed_desk.ask("what happened this week?", as_of=asked)
+    assert answer.period is not None and answer.period.because == "this week"
+    assert answer.quotes[0].source.path == "002_7344d3f17e8d7f1e.txt"
+    # A week with no document changes nothing but what the answer says it understood.
+    later = seed_desk.ask("what did Blinken tell Aliyev this week?", as_of=date(2025, 6, 4))
+    plain = seed_desk.ask("what did Blinken tell Aliyev?", as_of=date(2025, 6, 4))
+    assert [q.passage_id for q in later.quotes] == [q.passage_id for q in plain.quotes]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -91,15 +92,28 @@ def mode_option(func: F) -> F:
     )(func)
 
 
+class Day(click.ParamType):
+    """A day written YYYY-MM-DD."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):  # type: ignore[no-untyped-def]
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r}: takes a date as YYYY-MM-DD", param, ctx)
+
+
 def as_of_option(func: F) -> F:
     """``--as-of YYYY-MM-DD``: the moment of asking ("this week" is that week); default today."""
     return click.option(
         "--as-of",
         "as_of",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
+        type=Day(),
         default=None,
-        callback=lambda _ctx, _param, value: value.date() if value else None,
-        help="Ask as of this day (YYYY-MM-DD): time words count from it.  [default: today]",
+        help="Ask as of this day: time words count from it.  [default: today]",
     )(func)
 
 
