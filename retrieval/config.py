@@ -129,6 +129,8 @@ class RetrievalConfig:
     # For questions naming a time ("this week", "in October 2021"), added for documents dated
     # in it: a preference, not a filter (since:/before: filter).
     period_weight: float = 0.1
+    # Search with the question's words less its time phrase ("this week" says when, not what).
+    strip_time_words: bool = True
 
     # Below this cosine, the best passage is not an answer (seeds: in-domain >= 0.32,
     # off-topic <= 0.21).
@@ -180,13 +182,26 @@ class RetrievalConfig:
                 known = ", ".join(sorted(types))
                 raise InvalidArgumentError(f"--set takes FIELD=VALUE with FIELD one of: {known}")
             try:
-                changes[name] = parse_mode(raw) if name == "mode" else types[name](raw.strip())
+                changes[name] = _read(types[name], raw.strip(), name)
             except ValueError as exc:
                 raise InvalidArgumentError(f"--set {name}: cannot read {raw!r}") from exc
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, object]:
         return {f.name: str(v) if isinstance(v, Mode) else v for f, v in _items(self)}
+
+
+def _read(kind: type, raw: str, name: str) -> object:
+    if name == "mode":
+        return parse_mode(raw)
+    if kind is bool:
+        if raw.lower() not in _BOOLEAN:
+            raise ValueError(raw)
+        return _BOOLEAN[raw.lower()]
+    return kind(raw)
+
+
+_BOOLEAN = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 def parse_mode(value: str | Mode) -> Mode:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from datetime import date
@@ -28,7 +29,7 @@ from retrieval.rank import (
 )
 from retrieval.search import Indexes, load_indexes
 from retrieval.store import Store
-from retrieval.timeframe import find_period
+from retrieval.timeframe import find_time
 from retrieval.words import word_sets
 
 _HAS_WORD = re.compile(r"\w")
@@ -145,7 +146,11 @@ class QuoteDesk:
                 'ask a question in words, e.g. "why did Baku skip the Washington meeting?"'
             )
         as_of = as_of or date.today()
-        period = find_period(query.text, as_of=as_of)
+        time = find_time(query.text, as_of=as_of)
+        period = time.period if time else None
+        if time and config.strip_time_words and _HAS_WORD.search(time.text):
+            # "this week" says when, not what: the words are left to the period.
+            query = dataclasses.replace(query, text=time.text)
         indexes = self._current_index()
         vector = self.embedder.encode_query(query.text)[0]
         asked = word_sets([query.text])[0]

@@ -16,10 +16,14 @@ def test_overrides_are_read_as_each_fields_type():
     )
     assert (config.dense_weight, config.candidates, config.mode) == (0.5, 80, Mode.LEXICAL)
     assert config.min_similarity == 0.3
+    assert RetrievalConfig().with_overrides(["strip_time_words=false"]).strip_time_words is False
+    assert RetrievalConfig().with_overrides(["strip_time_words=yes"]).strip_time_words is True
     assert RetrievalConfig().dense_weight == 0.6  # the default is untouched
 
 
-@pytest.mark.parametrize("bad", ["nope=1", "dense_weight", "candidates=many", "mode=fuzzy"])
+@pytest.mark.parametrize(
+    "bad", ["nope=1", "dense_weight", "candidates=many", "mode=fuzzy", "strip_time_words=maybe"]
+)
 def test_bad_overrides_are_user_errors(bad):
     with pytest.raises(UserError):
         RetrievalConfig().with_overrides([bad])
