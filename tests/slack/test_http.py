@@ -184,7 +184,9 @@ def test_channel_messages_are_acknowledged_not_answered(bot: Bot) -> None:
 
 def test_question_text_cannot_ping_or_forge_links(bot: Bot) -> None:
     where = channel()
-    bot.event(mention_event("<!channel> is Baku <http://evil|click> & why?", channel=where))
+    # What Slack sends when someone types "<!channel> is Baku <http://evil|click> & why?".
+    typed = "&lt;!channel&gt; is Baku &lt;http://evil|click&gt; &amp; why?"
+    bot.event(mention_event(typed, channel=where))
     params = bot.slack.wait_for("chat.postMessage", channel=where)[0].params
     posted = "\n".join([params["text"], *shown(params["blocks"])])  # button values aren't shown
     assert "<!channel>" not in posted and "<http://evil" not in posted
