@@ -202,6 +202,17 @@ def apology_message() -> Message:
     return notice(APOLOGY)
 
 
+def hint_message(hint: str) -> Message:
+    """What the asker can fix, in the core's words (a :class:`UserError`'s message). It may
+    quote the question, so it is escaped: a typed ``<!channel>`` is shown, not sent.
+
+    Example:
+        >>> hint_message("since: takes a date as YYYY-MM-DD, not '<!here>'")["text"]
+        "since: takes a date as YYYY-MM-DD, not '&lt;!here&gt;'"
+    """
+    return notice(clipped(hint))
+
+
 def _quote_context(quote: Quote) -> ContextBlock:
     elements = [clipped(source_label(quote.source), prefix="📄 ")]
     if quote.also_in:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
@@ -30,7 +31,60 @@ HEALTH_PATH = "/healthz"
 # Slack's payloads are far smaller; anything bigger is not from Slack.
 MAX_BODY = 1_000_000
 
+# Bolt's own default for its listener executor.
+LISTENER_THREADS = 5
+
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ListenerPool(ThreadPoolExecutor):
+    """Bolt's listener executor, counting the listeners still running.
+
+    Bolt acknowledges a request and runs its listener here afterwards, so the HTTP reply says
+    nothing about whether the bot has finished answering; :meth:`wait_idle` does. Bolt submits
+    the listener before it returns the acknowledgement, so once a reply has been received,
+    waiting for idle covers everything that request started.
+
+    Example:
+        >>> pool = ListenerPool()
+        >>> app = build_app(config=config, desk=desk, listener_executor=pool)
+        >>> pool.wait_idle(timeout=10)
+        True
+    """
+
+    def __init__(self, max_workers: int = LISTENER_THREADS):
+        super().__init__(max_workers=max_workers, thread_name_prefix="quotedesk-listener")
+        self._busy = 0
+        self._changed = threading.Condition()
+
+    @property
+    def busy(self) -> int:
+        """Listeners submitted and not finished."""
+        with self._changed:
+            return self._busy
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with self._changed:
+            self._busy += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._finished()
+            raise
+        future.add_done_callback(lambda _: self._finished())
+        return future
+
+    def wait_idle(self, *, timeout: float) -> bool:
+        """Wait until no listener is running; False when ``timeout`` seconds passed first."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._busy == 0, timeout=timeout)
+
+    def _finished(self) -> None:
+        with self._changed:
+            self._busy -= 1
+            self._changed.notify_all()
 
 
 class SlackWsgi:
@@ -40,12 +94,26 @@ class SlackWsgi:
         app: The Bolt app.
         ready: Set once the model and the index are loaded; until then /healthz is 503.
         signing_secret: To tell a forged malformed request (401) from a genuine one (400).
+        listeners: The app's listener executor, when it is a :class:`ListenerPool`.
+
+    Attributes:
+        failed: Why loading failed (/healthz stays 503), or None.
+        warmer: The thread loading the model and the index, once started.
     """
 
-    def __init__(self, app: App, *, ready: threading.Event, signing_secret: str):
+    def __init__(
+        self,
+        app: App,
+        *,
+        ready: threading.Event,
+        signing_secret: str,
+        listeners: ListenerPool | None = None,
+    ):
         self.app = app
         self.ready = ready
+        self.listeners = listeners
         self.failed: str | None = None
+        self.warmer: threading.Thread | None = None
         self._verifier = SignatureVerifier(signing_secret)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -122,8 +190,9 @@ def create_wsgi_app(
     config = config or SlackConfig.from_env("http")
     desk = desk or QuoteDesk(settings or Settings.resolve())
     ready = threading.Event()
-    app = build_app(config=config, desk=desk)
-    wsgi = SlackWsgi(app, ready=ready, signing_secret=config.signing_secret)
+    listeners = ListenerPool()
+    app = build_app(config=config, desk=desk, listener_executor=listeners)
+    wsgi = SlackWsgi(app, ready=ready, signing_secret=config.signing_secret, listeners=listeners)
 
     def warm() -> None:
         try:
@@ -134,7 +203,8 @@ def create_wsgi_app(
         else:
             ready.set()
 
-    threading.Thread(target=warm, name="quotedesk-warm", daemon=True).start()
+    wsgi.warmer = threading.Thread(target=warm, name="quotedesk-warm", daemon=True)
+    wsgi.warmer.start()
     return wsgi
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from slack_bolt.request import BoltRequest
 
 from bot.slack.app import build_app
+from bot.slack.blocks import escape
 from bot.slack.config import SlackConfig
 from bot.slack.payloads import (
     FORM,
@@ -42,6 +43,9 @@ class Outcome:
 def simulate(kind: Kind, text: str, *, desk: QuoteDesk, command: str = "/ask") -> Outcome:
     """Send one request through the Bolt app and wait for everything it does in response.
 
+    ``text`` is what a person types: it is escaped as Slack escapes it (``&``, ``<``, ``>``),
+    so ``<!channel>`` stays text, as in Slack.
+
     Example:
         >>> simulate("mention", "why did Baku skip the meeting?", desk=desk).calls[0].method
         'chat.postMessage'
@@ -54,6 +58,7 @@ def simulate(kind: Kind, text: str, *, desk: QuoteDesk, command: str = "/ask") -
         # Bolt answers Slack first and works on in this executor; shutting it down waits.
         executor = ThreadPoolExecutor(max_workers=2)
         app = build_app(config=config, desk=desk, listener_executor=executor)
+        text = escape(text)  # what Slack does to typed text; the bot reads it back as words
         if kind == "command":
             body = command_body(command, text, response_url=slack.response_url())
             content_type = FORM

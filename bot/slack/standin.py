@@ -51,6 +51,7 @@ class StandIn:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.calls: list[Call] = []
         self._lock = threading.Condition()
+        self._last = time.monotonic()  # when the last call arrived (or the stand-in was made)
         self._ts = 0
         self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
@@ -69,7 +70,10 @@ class StandIn:
         return f"{self.url}/response/{name}"
 
     def start(self) -> StandIn:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: stop() waits up to one.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
         return self
 
@@ -86,6 +90,7 @@ class StandIn:
     def record(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
+            self._last = time.monotonic()
             self._lock.notify_all()
 
     def next_ts(self) -> str:
@@ -125,6 +130,25 @@ class StandIn:
                 if len(found) >= count or left <= 0:
                     return found
                 self._lock.wait(left)
+
+    def wait_idle(self, *, quiet: float = 1.0, timeout: float = 15.0) -> bool:
+        """Wait until no call has arrived for ``quiet`` seconds, counted from now at the
+        earliest; False when ``timeout`` seconds passed first.
+
+        For a bot out of reach (another process). In this process, waiting for the bot's
+        listeners (``ListenerPool.wait_idle``) is exact; this is only a quiet spell.
+        """
+        start = time.monotonic()
+        deadline = start + timeout
+        with self._lock:
+            while True:
+                now = time.monotonic()
+                calm_at = max(self._last, start) + quiet
+                if now >= calm_at:
+                    return True
+                if now >= deadline:
+                    return False
+                self._lock.wait(min(calm_at, deadline) - now)
 
     def clear(self) -> None:
         with self._lock:

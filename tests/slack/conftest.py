@@ -1,5 +1,14 @@
 """The Slack bot over real HTTP: the WSGI app ``quotedesk serve`` runs, on 127.0.0.1, against a
-stand-in of Slack's Web API that records every call."""
+stand-in of Slack's Web API that records every call.
+
+Two tiers. ``bot`` answers from a desk over the seeds with :class:`FakeEmbedder` (no model):
+protocol tests use it and run in seconds. ``model_bot`` answers with the real model: tests that
+check what an answer says use it and carry ``@pytest.mark.slow``.
+
+The bot acknowledges first and answers afterwards, so a test never concludes from the HTTP reply
+alone: :meth:`Bot.settle` waits until the listeners that the requests started have finished
+(exactly, through the app's :class:`ListenerPool`), then the calls recorded are all there are.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -21,9 +31,12 @@ from bot.slack.config import SlackConfig
 from bot.slack.payloads import FORM, JSON, action_body, command_body, event_body, signed_headers
 from bot.slack.server import SlackWsgi, create_wsgi_app
 from bot.slack.standin import RESPONSE_METHOD, Call, StandIn
-from retrieval import QuoteDesk
+from retrieval import QuoteDesk, Settings
+from tests.helpers import SEEDS, FakeEmbedder
 
 SECRET = "test-signing-secret"
+# Upper bound on any wait: a listener on the fake desk takes milliseconds.
+WAIT = 20.0
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -44,23 +57,35 @@ class Reply:
         return json.loads(self.body)
 
 
-def request(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
+def request(
+    url: str,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    method: str | None = None,
+) -> Reply:
     """One HTTP request with a timeout; any status comes back as a Reply."""
-    req = urllib.request.Request(url, data=data, headers=headers or {})
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
-        with urllib.request.urlopen(req, timeout=20) as resp:
+        with urllib.request.urlopen(req, timeout=WAIT) as resp:
             return Reply(resp.status, resp.read().decode())
     except urllib.error.HTTPError as exc:
         return Reply(exc.code, exc.read().decode())
 
 
+def channel(prefix: str = "C") -> str:
+    """A channel of its own for each test (``D`` for a DM), so replies are told apart."""
+    return prefix + uuid.uuid4().hex[:10].upper()
+
+
 @dataclass
 class Bot:
-    """The running bot and the stand-in it talks to."""
+    """The running bot and the stand-in it talks to; ``wsgi`` is None for a bot in another
+    process."""
 
     url: str
-    wsgi: SlackWsgi
     slack: StandIn
+    wsgi: SlackWsgi | None = None
 
     def post(
         self,
@@ -90,10 +115,61 @@ class Bot:
     def response_url(self) -> str:
         return self.slack.response_url(uuid.uuid4().hex)
 
-    def responses(self, url: str, *, count: int = 1, timeout: float = 15.0) -> list[Call]:
-        """Wait for ``count`` posts to ``url`` (a response_url)."""
-        path = url[len(self.slack.url) :]
-        return self.slack.wait_for(RESPONSE_METHOD, path=path, count=count, timeout=timeout)
+    def settle(self, timeout: float = WAIT) -> None:
+        """Wait until the bot has finished all it started for the requests sent so far."""
+        if self.wsgi is not None and self.wsgi.listeners is not None:
+            idle = self.wsgi.listeners.wait_idle(timeout=timeout)
+        else:  # out of reach: a quiet spell at the stand-in is the best there is
+            idle = self.slack.wait_idle(quiet=1.5, timeout=timeout)
+        if not idle:
+            pytest.fail(f"the bot was still busy after {timeout} s")
+
+    def posts(self, channel: str) -> list[Call]:
+        """Every message posted in ``channel``, once the bot is idle."""
+        self.settle()
+        return self.slack.find("chat.postMessage", channel=channel)
+
+    def responses(self, url: str) -> list[Call]:
+        """Every post to ``url`` (a response_url), once the bot is idle."""
+        self.settle()
+        return self.slack.find(RESPONSE_METHOD, path=url[len(self.slack.url) :])
+
+
+class DeskDouble:
+    """A desk that behaves like ``inner`` except where a test says: ``warm()`` and ``ask()``
+    can wait for a gate (at most ``WAIT`` seconds) and then raise."""
+
+    def __init__(
+        self,
+        inner: QuoteDesk,
+        *,
+        warm_gate: threading.Event | None = None,
+        warm_error: Exception | None = None,
+        ask_gate: threading.Event | None = None,
+        ask_error: Exception | None = None,
+    ):
+        self._inner = inner
+        self.warm_gate, self.warm_error = warm_gate, warm_error
+        self.ask_gate, self.ask_error = ask_gate, ask_error
+        self.asked: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def warm(self) -> None:
+        if self.warm_gate is not None:
+            self.warm_gate.wait(WAIT)
+        if self.warm_error is not None:
+            raise self.warm_error
+        self._inner.warm()
+
+    def ask(self, question: str, **kw: Any) -> Any:
+        self.asked.append(question)
+        if self.ask_gate is not None:
+            self.ask_gate.wait(WAIT)
+        if self.ask_error is not None:
+            raise self.ask_error
+        return self._inner.ask(question, **kw)
 
 
 @contextmanager
@@ -102,13 +178,30 @@ def serving(wsgi: SlackWsgi) -> Iterator[str]:
     server = make_server(
         "127.0.0.1", 0, wsgi, server_class=ThreadingWSGIServer, handler_class=QuietHandler
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def running(
+    desk: QuoteDesk | DeskDouble, *, slack: StandIn, config: SlackConfig, ready: bool = True
+) -> Iterator[Bot]:
+    """A bot of its own on ``desk``, served over HTTP; ``ready``: wait until it is loaded."""
+    wsgi = create_wsgi_app(config=config, desk=desk)  # type: ignore[arg-type]
+    if ready:
+        assert wsgi.ready.wait(WAIT), f"the desk did not load: {wsgi.failed}"
+    try:
+        with serving(wsgi) as url:
+            yield Bot(url=url, slack=slack, wsgi=wsgi)
+    finally:
+        if wsgi.listeners is not None:
+            wsgi.listeners.shutdown(wait=True)
 
 
 @pytest.fixture(scope="session")
@@ -122,9 +215,31 @@ def slack_config(slack: StandIn) -> SlackConfig:
     return SlackConfig(bot_token="xoxb-test", signing_secret=SECRET, api_url=slack.api_url)
 
 
+def fake_desk_at(data: Path) -> QuoteDesk:
+    """A desk over the seeds in ``data`` with :class:`FakeEmbedder`: no model, fast."""
+    desk = QuoteDesk(
+        Settings.resolve(data_dir=data, database_url=f"sqlite:///{data}/q.db"),
+        embedder=FakeEmbedder(),  # type: ignore[arg-type]
+    )
+    desk.ingest(SEEDS)
+    return desk
+
+
 @pytest.fixture(scope="session")
-def bot(seed_desk: QuoteDesk, slack: StandIn, slack_config: SlackConfig) -> Iterator[Bot]:
-    wsgi = create_wsgi_app(config=slack_config, desk=seed_desk)
-    assert wsgi.ready.wait(60), "the model and index did not load"
-    with serving(wsgi) as url:
-        yield Bot(url=url, wsgi=wsgi, slack=slack)
+def fake_desk(tmp_path_factory: pytest.TempPathFactory) -> QuoteDesk:
+    """Shared: tests must not change its corpus."""
+    return fake_desk_at(tmp_path_factory.mktemp("fake-desk"))
+
+
+@pytest.fixture(scope="session")
+def bot(fake_desk: QuoteDesk, slack: StandIn, slack_config: SlackConfig) -> Iterator[Bot]:
+    """The bot on the fake desk: for everything but what answers say."""
+    with running(fake_desk, slack=slack, config=slack_config) as fast:
+        yield fast
+
+
+@pytest.fixture(scope="session")
+def model_bot(seed_desk: QuoteDesk, slack: StandIn, slack_config: SlackConfig) -> Iterator[Bot]:
+    """The bot with the real model (slow tests only)."""
+    with running(seed_desk, slack=slack, config=slack_config) as real:
+        yield real

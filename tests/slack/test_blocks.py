@@ -134,19 +134,6 @@ def test_sources_empty() -> None:
     assert "quotedesk ingest" in sources_message([])["text"]
 
 
-@pytest.mark.parametrize(
-    ("text", "question"),
-    [
-        ("<@U0BOT> why &amp; how?", "why & how?"),
-        ("<@U0BOT|quotedesk>   spaced\n out ", "spaced out"),
-        ("hi <@U0OTHER> and <@U0BOT>", "hi <@U0OTHER> and"),
-        ("&lt;b&gt; since:2023-01-01", "<b> since:2023-01-01"),
-    ],
-)
-def test_question_from_slack_text(text: str, question: str) -> None:
-    assert question_from(text, bot_user_id="U0BOT") == question
-
-
 def test_longest_question_fits_a_button_value() -> None:
     question = question_from('"\\' * 1000)
     assert len(question) == MAX_QUESTION

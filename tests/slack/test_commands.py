@@ -1,4 +1,5 @@
-"""``quotedesk simulate`` and ``quotedesk serve`` (gunicorn, as a real subprocess)."""
+"""``quotedesk simulate`` (the harness on the fake desk; the command with the real model) and
+``quotedesk serve`` (gunicorn, as a real subprocess, with the real model)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,78 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
+from bot.slack.blocks import USAGE
 from bot.slack.payloads import event_body, mention_event
+from bot.slack.simulate import as_json, as_text, simulate
 from bot.slack.standin import StandIn
 from retrieval import QuoteDesk
 from tests.slack.conftest import SECRET, Bot, request
 
 BAKU = "why did Baku skip the Washington meeting?"
 ROOT = Path(__file__).resolve().parents[2]
+
+
+# --- the harness, on the fake desk -----------------------------------------------------------
+
+
+def test_simulated_mention_is_answered_once_in_its_thread(fake_desk: QuoteDesk) -> None:
+    outcome = simulate("mention", BAKU, desk=fake_desk)
+    assert outcome.status == 200
+    [post] = outcome.calls
+    assert post.method == "chat.postMessage"
+    assert post.params["channel"] == "C0GENERAL" and post.params["thread_ts"]
+    text = "\n".join(as_text(outcome))
+    assert f"→ chat.postMessage  channel C0GENERAL  thread_ts {post.params['thread_ts']}" in text
+    assert f"*Q:* {BAKU}" in text
+    assert "[More quotes] [👍] [👎]" in text
+
+
+def test_simulated_dm_as_json_gives_the_raw_payloads(fake_desk: QuoteDesk) -> None:
+    lines = [json.loads(line) for line in as_json(simulate("dm", BAKU, desk=fake_desk))]
+    assert lines[0] == {"response": {"status": 200, "body": ""}}
+    [post] = lines[1:]
+    assert post["method"] == "chat.postMessage"
+    assert post["params"]["channel"].startswith("D")
+    assert post["params"]["blocks"][0] == {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": f"*Q:* {BAKU}"},
+    }
+
+
+def test_simulated_ask_answers_privately(fake_desk: QuoteDesk) -> None:
+    outcome = simulate("command", BAKU, desk=fake_desk, command="/ask")
+    [response] = outcome.calls
+    text = "\n".join(as_text(outcome))
+    assert "→ response_url  response_type ephemeral" in text
+    assert "[Share in channel] [More quotes] [👍] [👎]" in text
+
+
+def test_simulated_ask_without_words_is_acknowledged_with_the_usage(fake_desk: QuoteDesk) -> None:
+    outcome = simulate("command", "", desk=fake_desk, command="/ask")
+    assert outcome.calls == []
+    lines = list(as_text(outcome))
+    assert lines[0] == "HTTP 200, acknowledged with this message:"
+    assert lines[1] == "  " + USAGE
+
+
+def test_simulated_text_is_typed_text_not_markup(fake_desk: QuoteDesk) -> None:
+    # As in Slack, "<!channel>" typed in a question is escaped on the way in: it stays in the
+    # question, is shown, and is never sent as a ping.
+    outcome = simulate("mention", "<!channel> why did Baku skip the meeting?", desk=fake_desk)
+    [post] = outcome.calls
+    assert post.params["blocks"][0]["text"]["text"] == (
+        "*Q:* &lt;!channel&gt; why did Baku skip the meeting?"
+    )
+    assert "  *Q:* <!channel> why did Baku skip the meeting?" in list(as_text(outcome))
+
+
+def test_simulated_unreadable_filter_shows_its_hint(fake_desk: QuoteDesk) -> None:
+    outcome = simulate("dm", "Baku since:yesterday", desk=fake_desk)
+    [post] = outcome.calls
+    assert post.params["text"] == "since: takes a date as YYYY-MM-DD, not 'yesterday'"
+
+
+# --- the command, with the real model --------------------------------------------------------
 
 
 @pytest.fixture
@@ -31,6 +97,7 @@ def seed_env(seed_desk: QuoteDesk, monkeypatch: pytest.MonkeyPatch) -> list[str]
     return ["--data-dir", str(seed_desk.settings.data_dir)]
 
 
+@pytest.mark.slow
 def test_simulate_mention_prints_the_threaded_answer(seed_env: list[str]) -> None:
     result = CliRunner().invoke(cli, ["simulate", "mention", BAKU, *seed_env])
     assert result.exit_code == 0, result.output
@@ -39,6 +106,7 @@ def test_simulate_mention_prints_the_threaded_answer(seed_env: list[str]) -> Non
     assert "[More quotes]" in result.output
 
 
+@pytest.mark.slow
 def test_simulate_dm_json_gives_the_raw_payloads(seed_env: list[str]) -> None:
     result = CliRunner().invoke(cli, ["simulate", "dm", BAKU, "--json", *seed_env])
     assert result.exit_code == 0, result.output
@@ -49,6 +117,7 @@ def test_simulate_dm_json_gives_the_raw_payloads(seed_env: list[str]) -> None:
     assert post["params"]["blocks"][0]["type"] == "section"
 
 
+@pytest.mark.slow
 def test_simulate_command_ask(seed_env: list[str]) -> None:
     result = CliRunner().invoke(cli, ["simulate", "command", "/ask", BAKU, *seed_env])
     assert result.exit_code == 0, result.output
@@ -98,7 +167,7 @@ def served(tmp_path: Path, slack: StandIn) -> Iterator[Bot]:
             pytest.fail(
                 "quotedesk serve never became healthy:\n" + (tmp_path / "serve.log").read_text()
             )
-        yield Bot(url=url, wsgi=None, slack=slack)  # type: ignore[arg-type]
+        yield Bot(url=url, slack=slack)  # in another process: settle() waits for quiet
     finally:
         process.terminate()
         try:
@@ -108,14 +177,15 @@ def served(tmp_path: Path, slack: StandIn) -> Iterator[Bot]:
             process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_serve_answers_a_signed_mention_once(served: Bot) -> None:
     """The issue's "done when", against the real `quotedesk serve`."""
     event = mention_event(BAKU, channel="C0SERVED")
     body = event_body(event, event_id="EvServedOnce")
     assert served.post(body).status == 200
-    posts = served.slack.wait_for("chat.postMessage", channel="C0SERVED", timeout=30)
-    assert len(posts) == 1
-    params = posts[0].params
+    assert served.slack.wait_for("chat.postMessage", channel="C0SERVED", timeout=30)
+    [post] = served.posts("C0SERVED")  # after a quiet spell: the one and only
+    params = post.params
     assert params["thread_ts"] == event["ts"]
     blocks = json.dumps(params["blocks"], ensure_ascii=False)
     assert (
@@ -125,7 +195,6 @@ def test_serve_answers_a_signed_mention_once(served: Bot) -> None:
 
     retry = served.post(body, extra={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"})
     assert retry.status == 200
-    time.sleep(1.5)
-    assert len(served.slack.find("chat.postMessage", channel="C0SERVED")) == 1
+    assert len(served.posts("C0SERVED")) == 1
 
     assert served.post(body, secret="wrong").status == 401

@@ -1,36 +1,47 @@
-"""End to end over HTTP: signed requests to the WSGI app, replies recorded by the stand-in."""
+"""The bot over HTTP on the fake desk: signatures, malformed requests, health, exactly-once
+replies, and the plumbing of mentions, DMs, commands and buttons. What answers say, with the
+real model, is in ``test_answers``."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import re
+import threading
 import time
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.slack.blocks import ACTION_DOWN, ACTION_MORE, ACTION_SHARE, ACTION_UP, APOLOGY, NOT_FOUND
+from bot.slack.blocks import (
+    ACTION_DOWN,
+    ACTION_MORE,
+    ACTION_SHARE,
+    ACTION_UP,
+    APOLOGY,
+    NOT_FOUND,
+    USAGE,
+)
 from bot.slack.config import SlackConfig
 from bot.slack.models import FeedbackRow
-from bot.slack.payloads import JSON, dm_event, mention_event, next_ts
-from bot.slack.server import create_wsgi_app
+from bot.slack.payloads import JSON, dm_event, mention_event, next_ts, signed_headers
+from bot.slack.server import MAX_BODY
 from bot.slack.standin import BOT_ID, BOT_USER_ID, StandIn
 from bot.slack.state import AnswerState
-from tests.slack.conftest import Bot, request, serving
+from retrieval import QuoteDesk
+from retrieval.errors import DataDirError
+from tests.slack.conftest import SECRET, WAIT, Bot, DeskDouble, channel, request, running
 
 BAKU = "why did Baku skip the Washington meeting?"
-# Long enough for a listener that would (wrongly) answer to have posted.
-QUIET = 1.5
+# "📄 path · date" under each quote.
+SOURCE_LINE = re.compile(r"^📄 \S+\.txt · (undated|\d{4}-\d\d-\d\d)$")
 
 
-def channel() -> str:
-    """A channel of its own for each test, so replies are told apart."""
-    return "C" + uuid.uuid4().hex[:10].upper()
-
-
-def text_of(call_params: dict) -> str:
-    return json.dumps(call_params["blocks"], ensure_ascii=False)
+def text_of(params: dict[str, Any]) -> str:
+    return json.dumps(params["blocks"], ensure_ascii=False)
 
 
 def shown(node: object) -> list[str]:
@@ -43,9 +54,19 @@ def shown(node: object) -> list[str]:
     return []
 
 
-def buttons(params: dict) -> dict[str, str]:
+def buttons(params: dict[str, Any]) -> dict[str, str]:
     actions = [b for b in params["blocks"] if b["type"] == "actions"]
     return {e["action_id"]: e["value"] for e in actions[0]["elements"]} if actions else {}
+
+
+def quote_sections(params: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Each quote block and the texts of the context block under it."""
+    blocks = params["blocks"]
+    return [
+        (block["text"]["text"], [e["text"] for e in blocks[i + 1]["elements"]])
+        for i, block in enumerate(blocks)
+        if block["type"] == "section" and block["text"]["text"].startswith("> ")
+    ]
 
 
 # --- HTTP and signatures -------------------------------------------------------------------
@@ -61,23 +82,59 @@ def test_url_verification_echoes_the_challenge(bot: Bot) -> None:
 def test_healthz_is_200_once_loaded(bot: Bot) -> None:
     reply = request(bot.url + "/healthz")
     assert reply.status == 200
-    assert reply.json()["status"] == "ready"
+    assert reply.json() == {"ok": True, "status": "ready"}
+    assert request(bot.url + "/healthz", method="HEAD").status == 200
+
+
+def test_healthz_is_503_while_loading_then_200(
+    fake_desk: QuoteDesk, slack: StandIn, slack_config: SlackConfig
+) -> None:
+    gate = threading.Event()
+    desk = DeskDouble(fake_desk, warm_gate=gate)
+    try:
+        with running(desk, slack=slack, config=slack_config, ready=False) as loading:
+            reply = request(loading.url + "/healthz")
+            assert reply.status == 503
+            assert reply.json() == {"ok": False, "status": "loading"}
+            gate.set()
+            assert loading.wsgi is not None and loading.wsgi.ready.wait(WAIT)
+            reply = request(loading.url + "/healthz")
+            assert (reply.status, reply.json()["status"]) == (200, "ready")
+    finally:
+        gate.set()  # never leave the loading thread waiting
+
+
+def test_healthz_stays_503_after_a_failed_load(
+    fake_desk: QuoteDesk, slack: StandIn, slack_config: SlackConfig
+) -> None:
+    desk = DeskDouble(fake_desk, warm_error=DataDirError("cannot read /nowhere/q.db"))
+    with running(desk, slack=slack, config=slack_config, ready=False) as failed:
+        assert failed.wsgi is not None and failed.wsgi.warmer is not None
+        failed.wsgi.warmer.join(WAIT)
+        assert not failed.wsgi.warmer.is_alive()
+        reply = request(failed.url + "/healthz")
+        assert reply.status == 503
+        assert reply.json() == {
+            "ok": False,
+            "status": "failed",
+            "error": "DataDirError: cannot read /nowhere/q.db",
+        }
+        assert not failed.wsgi.ready.is_set()
 
 
 def test_bad_signature_is_401_and_not_answered(bot: Bot) -> None:
     where = channel()
     reply = bot.event(mention_event(BAKU, channel=where), secret="not-the-secret")
     assert reply.status == 401
-    time.sleep(QUIET)
-    assert bot.slack.find("chat.postMessage", channel=where) == []
+    assert bot.posts(where) == []
 
 
-def test_stale_signature_is_401(bot: Bot) -> None:
+def test_stale_signature_is_401_and_not_answered(bot: Bot) -> None:
     where = channel()
     six_minutes_ago = int(time.time()) - 6 * 60
     reply = bot.event(mention_event(BAKU, channel=where), timestamp=six_minutes_ago)
     assert reply.status == 401
-    assert bot.slack.find("chat.postMessage", channel=where) == []
+    assert bot.posts(where) == []
 
 
 def test_missing_signature_is_401(bot: Bot) -> None:
@@ -94,66 +151,171 @@ def test_malformed_bodies_are_4xx(bot: Bot, body: str) -> None:
     assert bot.post(body, secret="forged").status == 401
 
 
-def test_missing_fields_are_4xx(bot: Bot) -> None:
-    assert 400 <= bot.post(json.dumps({"type": "event_callback"})).status < 500
-    assert 400 <= bot.post(json.dumps({"hello": "world"})).status < 500
+@pytest.mark.parametrize("body", [{"type": "event_callback"}, {"hello": "world"}])
+def test_signed_bodies_that_are_no_request_of_slacks_are_404(
+    bot: Bot, body: dict[str, Any]
+) -> None:
+    # Bolt's answer to a request no listener matches (an event without an "event").
+    assert bot.post(json.dumps(body)).status == 404
 
 
-def test_unknown_paths_and_methods(bot: Bot) -> None:
-    assert request(bot.url + "/nope").status == 404
-    assert request(bot.url + "/slack/events").status == 405
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/slack/events", 405),
+        ("PUT", "/slack/events", 405),
+        ("POST", "/healthz", 405),
+        ("DELETE", "/healthz", 405),
+        ("GET", "/nope", 404),
+        ("GET", "/", 404),
+        ("POST", "/slack/events/more", 404),
+        ("GET", "/healthz/deep", 404),
+    ],
+)
+def test_wrong_methods_are_405_and_unknown_paths_404(
+    bot: Bot, method: str, path: str, status: int
+) -> None:
+    data = b"{}" if method in ("POST", "PUT") else None
+    assert request(bot.url + path, data, method=method).status == status
+
+
+def post_raw(
+    bot: Bot, body: bytes, headers: dict[str, str], *, send: int | None = None
+) -> tuple[int, str]:
+    """POST to /slack/events with http.client, sending only the first ``send`` bytes of
+    ``body`` (all by default) after a Content-Length of all of it."""
+    host, port = bot.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=WAIT)
+    try:
+        connection.putrequest("POST", "/slack/events")
+        for name, value in {**headers, "Content-Length": str(len(body))}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        connection.send(body[:send])
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_a_body_over_one_megabyte_is_413_before_it_is_read(bot: Bot) -> None:
+    # Signed and valid JSON: only its size is wrong. The bot must refuse it on its declared
+    # length: a bot that read it first would wait for the rest of it and time out here (and
+    # sending it all would only meet a closed connection).
+    body = json.dumps({"type": "url_verification", "challenge": "c", "pad": "x" * MAX_BODY})
+    headers = signed_headers(body, secret=SECRET)
+    assert post_raw(bot, body.encode(), headers, send=64 * 1024) == (413, "Payload Too Large")
+
+
+def test_a_body_of_exactly_one_megabyte_is_read(bot: Bot) -> None:
+    head = json.dumps({"type": "url_verification", "challenge": "c-limit", "pad": ""})
+    body = head[:-2] + "x" * (MAX_BODY - len(head)) + head[-2:]
+    assert len(body.encode()) == MAX_BODY
+    status, text = post_raw(bot, body.encode(), signed_headers(body, secret=SECRET))
+    assert (status, json.loads(text)) == (200, {"challenge": "c-limit"})
+
+
+# --- exactly once ----------------------------------------------------------------------------
+
+
+def event_in(kind: str, where: str, text: str = BAKU) -> dict[str, Any]:
+    """A mention in channel ``where``, or a DM in conversation ``where``."""
+    if kind == "mention":
+        return mention_event(text, channel=where)
+    return dm_event(text, channel=where)
+
+
+@pytest.mark.parametrize("kind", ["mention", "dm"])
+def test_retried_and_duplicated_events_are_answered_exactly_once(bot: Bot, kind: str) -> None:
+    where = channel("C" if kind == "mention" else "D")
+    event, event_id = event_in(kind, where), "Ev" + uuid.uuid4().hex
+    assert bot.event(event, event_id=event_id).status == 200
+    assert len(bot.posts(where)) == 1
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert bot.event(event, event_id=event_id, extra=retry).status == 200
+    assert bot.event(event, event_id=event_id).status == 200  # a plain duplicate
+    assert len(bot.posts(where)) == 1
+
+
+@pytest.mark.parametrize("kind", ["mention", "dm"])
+def test_a_retry_while_the_first_answer_is_under_way_is_not_answered(
+    fake_desk: QuoteDesk, slack: StandIn, slack_config: SlackConfig, kind: str
+) -> None:
+    """Slack retries after 3 s without a reply: the retry must not start a second answer."""
+    gate = threading.Event()
+    desk = DeskDouble(fake_desk, ask_gate=gate)
+    try:
+        with running(desk, slack=slack, config=slack_config) as slow:
+            where = channel("C" if kind == "mention" else "D")
+            event, event_id = event_in(kind, where), "Ev" + uuid.uuid4().hex
+            assert slow.event(event, event_id=event_id).status == 200
+            for number in ("1", "2"):
+                retry = {"X-Slack-Retry-Num": number, "X-Slack-Retry-Reason": "http_timeout"}
+                assert slow.event(event, event_id=event_id, extra=retry).status == 200
+            gate.set()
+            assert len(slow.posts(where)) == 1
+            assert desk.asked == [BAKU]
+    finally:
+        gate.set()
+
+
+def test_ask_is_acknowledged_before_it_is_answered(
+    fake_desk: QuoteDesk, slack: StandIn, slack_config: SlackConfig
+) -> None:
+    gate = threading.Event()
+    desk = DeskDouble(fake_desk, ask_gate=gate)
+    try:
+        with running(desk, slack=slack, config=slack_config) as slow:
+            url = slow.response_url()
+            reply = slow.command("/ask", BAKU, response_url=url)
+            # Acknowledged while the answer is still being looked up.
+            assert (reply.status, reply.body) == (200, "")
+            assert slow.slack.find(path=url[len(slow.slack.url) :]) == []
+            gate.set()
+            [response] = slow.responses(url)
+            assert response.params["response_type"] == "ephemeral"
+    finally:
+        gate.set()
 
 
 # --- mentions and DMs ----------------------------------------------------------------------
 
 
-def test_mention_is_answered_once_in_its_thread_with_source_and_date(bot: Bot) -> None:
+def test_mention_is_answered_once_in_its_thread_with_quotes_and_sources(bot: Bot) -> None:
     where = channel()
     event = mention_event(BAKU, channel=where)
     assert bot.event(event).status == 200
-    posts = bot.slack.wait_for("chat.postMessage", channel=where)
-    assert len(posts) == 1
-    params = posts[0].params
+    [post] = bot.posts(where)
+    params = post.params
     assert params["thread_ts"] == event["ts"]
-    assert params["text"]  # the fallback
-    blocks = text_of(params)
-    assert "000_11112fc514e6e23b.txt" in blocks or "001_cf87b5f311defa2c.txt" in blocks
-    assert "undated" in blocks  # both are undated: said so, not guessed
-    assert f"<@{BOT_USER_ID}>" not in blocks  # the question is without the mention
-    assert any(
-        b["type"] == "section" and b["text"]["text"].startswith("> ") for b in params["blocks"]
-    )
-    time.sleep(QUIET)
-    assert len(bot.slack.find("chat.postMessage", channel=where)) == 1
+    assert params["text"].startswith(f"Q: {BAKU} — 3 quotes, first from ")
+    assert params["blocks"][0]["text"]["text"] == f"*Q:* {BAKU}"  # without the mention
+    quotes = quote_sections(params)
+    assert len(quotes) == 3
+    assert all(len(context) >= 1 and SOURCE_LINE.match(context[0]) for _, context in quotes)
+    assert {ACTION_MORE, ACTION_UP, ACTION_DOWN} == set(buttons(params))
 
 
 def test_mention_inside_a_thread_replies_in_that_thread(bot: Bot) -> None:
     where, parent = channel(), next_ts()
     bot.event(mention_event(BAKU, channel=where, thread_ts=parent))
-    posts = bot.slack.wait_for("chat.postMessage", channel=where)
-    assert [p.params["thread_ts"] for p in posts] == [parent]
+    assert [p.params["thread_ts"] for p in bot.posts(where)] == [parent]
 
 
-def test_retried_and_duplicated_events_get_no_second_post(bot: Bot) -> None:
+def test_edited_mention_is_not_answered_again(bot: Bot) -> None:
     where = channel()
-    event = mention_event(BAKU, channel=where)
-    event_id = "Ev" + uuid.uuid4().hex
-    assert bot.event(event, event_id=event_id).status == 200
-    assert len(bot.slack.wait_for("chat.postMessage", channel=where)) == 1
-    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
-    assert bot.event(event, event_id=event_id, extra=retry).status == 200
-    assert bot.event(event, event_id=event_id).status == 200  # a plain duplicate
-    time.sleep(QUIET)
-    assert len(bot.slack.find("chat.postMessage", channel=where)) == 1
+    event = {**mention_event(BAKU, channel=where), "edited": {"user": "U0ASKER", "ts": "1.0"}}
+    assert bot.event(event).status == 200
+    assert bot.posts(where) == []
 
 
-def test_dm_is_answered_in_the_conversation(bot: Bot) -> None:
-    where = "D" + uuid.uuid4().hex[:10].upper()
-    bot.event(dm_event(BAKU, channel=where))
-    posts = bot.slack.wait_for("chat.postMessage", channel=where)
-    assert len(posts) == 1
-    assert "thread_ts" not in posts[0].params or posts[0].params["thread_ts"] is None
-    assert "undated" in text_of(posts[0].params)
+def test_dm_is_answered_once_in_the_conversation(bot: Bot) -> None:
+    where = channel("D")
+    assert bot.event(dm_event(BAKU, channel=where)).status == 200
+    [post] = bot.posts(where)
+    assert post.params.get("thread_ts") is None
+    assert post.params["blocks"][0]["text"]["text"] == f"*Q:* {BAKU}"
+    assert len(quote_sections(post.params)) == 3
 
 
 @pytest.mark.parametrize(
@@ -167,68 +329,127 @@ def test_dm_is_answered_in_the_conversation(bot: Bot) -> None:
         {"subtype": "channel_join"},
     ],
 )
-def test_dms_that_are_not_questions_are_ignored(bot: Bot, extra: dict) -> None:
-    where = "D" + uuid.uuid4().hex[:10].upper()
+def test_dms_that_are_not_questions_are_ignored(bot: Bot, extra: dict[str, Any]) -> None:
+    where = channel("D")
     assert bot.event(dm_event(BAKU, channel=where, **extra)).status == 200
-    time.sleep(0.5)
-    assert bot.slack.find("chat.postMessage", channel=where) == []
+    assert bot.posts(where) == []
+
+
+def test_a_persons_dm_next_to_the_ignored_ones_is_answered(bot: Bot) -> None:
+    # The control for the test above: the same DM without what makes it "not a question".
+    where = channel("D")
+    assert bot.event(dm_event(BAKU, channel=where)).status == 200
+    assert len(bot.posts(where)) == 1
 
 
 def test_channel_messages_are_acknowledged_not_answered(bot: Bot) -> None:
     where = channel()
     event = {**dm_event(BAKU, channel=where), "channel_type": "channel"}
     assert bot.event(event).status == 200
-    time.sleep(0.5)
-    assert bot.slack.find("chat.postMessage", channel=where) == []
+    assert bot.posts(where) == []
 
 
-def test_question_text_cannot_ping_or_forge_links(bot: Bot) -> None:
+def test_slack_markup_in_a_question_is_read_as_words(bot: Bot) -> None:
     where = channel()
-    bot.event(mention_event("<!channel> is Baku <http://evil|click> & why?", channel=where))
-    params = bot.slack.wait_for("chat.postMessage", channel=where)[0].params
-    posted = "\n".join([params["text"], *shown(params["blocks"])])  # button values aren't shown
+    text = "<!channel> why did <http://x.example|Baku> skip <#C1|general> &amp; <@U0ALICE|alice>?"
+    bot.event(mention_event(text, channel=where))
+    [post] = bot.posts(where)
+    assert post.params["blocks"][0]["text"]["text"] == "*Q:* why did Baku skip general &amp; alice?"
+
+
+def test_typed_markup_is_echoed_and_cannot_ping_or_link(bot: Bot) -> None:
+    where = channel()
+    # What Slack sends when someone types "<!channel> is Baku <http://evil|click> & why?".
+    typed = "&lt;!channel&gt; is Baku &lt;http://evil|click&gt; &amp; why?"
+    bot.event(mention_event(typed, channel=where))
+    [post] = bot.posts(where)
+    posted = "\n".join([post.params["text"], *shown(post.params["blocks"])])
     assert "<!channel>" not in posted and "<http://evil" not in posted
-    assert "&lt;!channel&gt;" in posted and "&lt;http://evil|click&gt;" in posted
-    assert "&amp;" in posted
+    assert "*Q:* &lt;!channel&gt; is Baku &lt;http://evil|click&gt; &amp; why?" in posted
 
 
-def test_off_topic_question_says_nothing_was_found(bot: Bot) -> None:
+def test_not_found_says_so(bot: Bot) -> None:
     where = channel()
-    bot.event(mention_event("what is the best recipe for banana bread?", channel=where))
-    params = bot.slack.wait_for("chat.postMessage", channel=where)[0].params
-    assert NOT_FOUND in text_of(params)
-    assert params["text"]
+    bot.event(mention_event("Baku", channel=where))  # one word: too far from every passage
+    [post] = bot.posts(where)
+    assert NOT_FOUND in text_of(post.params)
+    assert buttons(post.params) == {}
 
 
-def test_empty_mention_gets_usage_help(bot: Bot) -> None:
+@pytest.mark.parametrize("text", ["", "<!here>", "<@U0ALICE>", "since:2023-01-01"])
+def test_a_mention_without_words_gets_the_usage_help(bot: Bot, text: str) -> None:
     where = channel()
-    bot.event(mention_event("", channel=where))
-    params = bot.slack.wait_for("chat.postMessage", channel=where)[0].params
-    assert "/ask" in params["text"]
+    bot.event(mention_event(text, channel=where))
+    [post] = bot.posts(where)
+    assert post.params["text"] == USAGE
+
+
+# --- user errors -----------------------------------------------------------------------------
+
+BAD_FILTER = "Baku since:yesterday"
+HINT = "since: takes a date as YYYY-MM-DD, not 'yesterday'"
+
+
+@pytest.mark.parametrize("kind", ["mention", "dm"])
+def test_an_unreadable_filter_gets_its_hint_not_the_apology(bot: Bot, kind: str) -> None:
+    where = channel("C" if kind == "mention" else "D")
+    event = event_in(kind, where, BAD_FILTER)
+    bot.event(event)
+    [post] = bot.posts(where)
+    assert post.params["text"] == HINT
+    assert APOLOGY not in text_of(post.params)
+    if kind == "mention":
+        assert post.params["thread_ts"] == event["ts"]
+
+
+def test_ask_with_an_unreadable_filter_gets_its_hint_privately(bot: Bot) -> None:
+    url = bot.response_url()
+    assert bot.command("/ask", BAD_FILTER, response_url=url).status == 200
+    [response] = bot.responses(url)
+    assert response.params["response_type"] == "ephemeral"
+    assert response.params["text"] == HINT
+
+
+def test_a_hint_quoting_typed_markup_cannot_ping(bot: Bot) -> None:
+    where = channel()
+    bot.event(mention_event("Baku since:&lt;!channel&gt;", channel=where))
+    [post] = bot.posts(where)
+    posted = "\n".join([post.params["text"], *shown(post.params["blocks"])])
+    assert "<!channel>" not in posted
+    assert "since: takes a date as YYYY-MM-DD, not '&lt;!channel&gt;'" in posted
+
+
+@pytest.mark.parametrize("action", [ACTION_MORE, ACTION_SHARE])
+def test_a_button_with_an_unreadable_filter_gets_the_hint_aside(bot: Bot, action: str) -> None:
+    url = bot.response_url()
+    value = AnswerState(BAD_FILTER, offset=3 if action == ACTION_MORE else 0).value()
+    assert bot.click(action, value, response_url=url, ephemeral=True).status == 200
+    [note] = bot.responses(url)
+    assert note.params["text"] == HINT
+    # Neither replaces the answer shown nor says anything in the channel.
+    assert note.params["response_type"] == "ephemeral"
+    assert note.params["replace_original"] is False
 
 
 # --- slash commands ------------------------------------------------------------------------
 
 
-def test_ask_acks_fast_and_answers_privately_with_a_share_button(bot: Bot) -> None:
+def test_ask_answers_privately_with_a_share_button(bot: Bot) -> None:
     url = bot.response_url()
-    started = time.monotonic()
-    reply = bot.command("/ask", BAKU, response_url=url)
-    assert reply.status == 200
-    assert time.monotonic() - started < 3
+    assert bot.command("/ask", BAKU, response_url=url).status == 200
     [response] = bot.responses(url)
     assert response.params["response_type"] == "ephemeral"
-    assert "undated" in text_of(response.params)
-    assert {ACTION_SHARE, ACTION_MORE, ACTION_UP, ACTION_DOWN} <= set(buttons(response.params))
+    assert len(quote_sections(response.params)) == 3
+    assert {ACTION_SHARE, ACTION_MORE, ACTION_UP, ACTION_DOWN} == set(buttons(response.params))
 
 
-def test_ask_without_text_replies_with_usage(bot: Bot) -> None:
+@pytest.mark.parametrize("text", ["   ", "<@U0ALICE>", "<!here> <#C1>"])
+def test_ask_without_words_acks_with_the_usage_and_posts_nothing(bot: Bot, text: str) -> None:
     url = bot.response_url()
-    reply = bot.command("/ask", "   ", response_url=url)
+    reply = bot.command("/ask", text, response_url=url)
     assert reply.status == 200
-    assert "/ask" in reply.json()["text"]
-    time.sleep(0.5)
-    assert bot.responses(url, timeout=0) == []
+    assert reply.json()["text"] == USAGE
+    assert bot.responses(url) == []
 
 
 def test_sources_lists_documents_with_dates(bot: Bot) -> None:
@@ -236,6 +457,7 @@ def test_sources_lists_documents_with_dates(bot: Bot) -> None:
     assert bot.command("/sources", "", response_url=url).status == 200
     [response] = bot.responses(url)
     listing = text_of(response.params)
+    assert "*5 documents*" in listing
     assert "000_11112fc514e6e23b.txt · undated" in listing
     assert "003_f5d439a893dfd6cf.txt · 2021-10-21" in listing
 
@@ -246,22 +468,21 @@ def test_sources_lists_documents_with_dates(bot: Bot) -> None:
 def private_answer(bot: Bot) -> dict[str, str]:
     url = bot.response_url()
     bot.command("/ask", BAKU, response_url=url)
-    return buttons(bot.responses(url)[0].params)
+    [response] = bot.responses(url)
+    return buttons(response.params)
 
 
 def test_share_posts_the_same_answer_in_the_channel(bot: Bot) -> None:
     values = private_answer(bot)
     url = bot.response_url()
-    assert (
-        bot.click(ACTION_SHARE, values[ACTION_SHARE], response_url=url, ephemeral=True).status
-        == 200
-    )
-    shared, deleted = bot.responses(url, count=2)
+    reply = bot.click(ACTION_SHARE, values[ACTION_SHARE], response_url=url, ephemeral=True)
+    assert reply.status == 200
+    shared, deleted = bot.responses(url)
     assert shared.params["response_type"] == "in_channel"
-    assert deleted.params.get("delete_original") is True
+    assert deleted.params["delete_original"] is True and not deleted.params.get("blocks")
     assert "Shared by <@U0ASKER>" in text_of(shared.params)
-    assert ACTION_SHARE not in buttons(shared.params)
-    assert "undated" in text_of(shared.params)
+    assert set(buttons(shared.params)) == {ACTION_MORE, ACTION_UP, ACTION_DOWN}
+    assert buttons(shared.params)[ACTION_UP] == values[ACTION_UP]  # the same quotes
 
 
 def test_more_quotes_replaces_the_message_with_the_next_page(bot: Bot) -> None:
@@ -273,25 +494,26 @@ def test_more_quotes_replaces_the_message_with_the_next_page(bot: Bot) -> None:
     assert page.params["replace_original"] is True
     after = buttons(page.params)
     second = AnswerState.parse(after[ACTION_UP])
-    assert second.offset == first.offset + first.k
+    assert (second.offset, len(second.passages)) == (first.offset + first.k, first.k)
     assert not set(second.passages) & set(first.passages)
     assert ACTION_SHARE in after  # still private, still shareable
 
 
-def test_feedback_is_stored(bot: Bot, seed_desk) -> None:  # type: ignore[no-untyped-def]
+def test_feedback_is_stored(bot: Bot, fake_desk: QuoteDesk) -> None:
     values = private_answer(bot)
     where, url = channel(), bot.response_url()
     bot.click(ACTION_DOWN, values[ACTION_DOWN], response_url=url, channel=where)
     [thanks] = bot.responses(url)
     assert thanks.params["replace_original"] is False
-    with Session(seed_desk.store.engine) as session:
+    with Session(fake_desk.store.engine) as session:
         rows = session.scalars(select(FeedbackRow).where(FeedbackRow.channel_id == where)).all()
     assert len(rows) == 1
     row = rows[0]
     assert (row.vote, row.question, row.user_id) == ("down", BAKU, "U0ASKER")
-    shown = json.loads(row.quotes)
-    assert [q["passage_id"] for q in shown] == list(AnswerState.parse(values[ACTION_DOWN]).passages)
-    assert all(q["source"].endswith(".txt") for q in shown)
+    quotes = json.loads(row.quotes)
+    voted_on = AnswerState.parse(values[ACTION_DOWN]).passages
+    assert [q["passage_id"] for q in quotes] == list(voted_on)
+    assert len(quotes) == 3 and all(q["source"].endswith(".txt") for q in quotes)
     assert row.created_at is not None
 
 
@@ -299,39 +521,26 @@ def test_forged_button_value_gets_an_apology(bot: Bot) -> None:
     url = bot.response_url()
     assert bot.click(ACTION_MORE, "{not json", response_url=url).status == 200
     [apology] = bot.responses(url)
-    assert APOLOGY in apology.params["text"]
+    assert apology.params["text"] == APOLOGY
     assert apology.params["replace_original"] is False  # the answer shown stays
 
 
 # --- failures ------------------------------------------------------------------------------
 
 
-class BrokenDesk:
-    """A desk whose questions fail, as a database outage would."""
-
-    def __init__(self, desk):  # type: ignore[no-untyped-def]
-        self.store = desk.store
-
-    def warm(self) -> None:
-        pass
-
-    def ask(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        raise RuntimeError("the database went away")
-
-
 def test_a_failing_answer_posts_an_apology_and_logs_the_trace(
-    seed_desk, slack: StandIn, slack_config: SlackConfig, caplog: pytest.LogCaptureFixture
-) -> None:  # type: ignore[no-untyped-def]
-    wsgi = create_wsgi_app(config=slack_config, desk=BrokenDesk(seed_desk))  # type: ignore[arg-type]
-    assert wsgi.ready.wait(10)
-    with serving(wsgi) as url:
-        broken = Bot(url=url, wsgi=wsgi, slack=slack)
-        where = channel()
+    fake_desk: QuoteDesk,
+    slack: StandIn,
+    slack_config: SlackConfig,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    desk = DeskDouble(fake_desk, ask_error=RuntimeError("the database went away"))
+    with running(desk, slack=slack, config=slack_config) as broken:
+        where, url = channel(), broken.response_url()
         broken.event(mention_event(BAKU, channel=where))
-        [post] = slack.wait_for("chat.postMessage", channel=where)
-        response_url = broken.response_url()
-        broken.command("/ask", BAKU, response_url=response_url)
-        [response] = broken.responses(response_url)
+        broken.command("/ask", BAKU, response_url=url)
+        [post] = broken.posts(where)
+        [response] = broken.responses(url)
     assert post.params["text"] == APOLOGY
     assert response.params["text"] == APOLOGY
     assert "the database went away" in caplog.text

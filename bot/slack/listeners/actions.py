@@ -40,7 +40,7 @@ def register(app: App, *, desk: QuoteDesk) -> None:
             share,
             lambda: answer(desk, AnswerState.parse(action["value"]), shared_by=user),
             logger=logger,
-            apologize=privately(respond),
+            aside=privately(respond),
         )
 
     @app.action(ACTION_MORE)
@@ -54,7 +54,7 @@ def register(app: App, *, desk: QuoteDesk) -> None:
             lambda m: respond(replace_original=True, **m),
             lambda: answer(desk, AnswerState.parse(action["value"]), shareable=private),
             logger=logger,
-            apologize=privately(respond),
+            aside=privately(respond),
         )
 
     @app.action(re.compile(f"^({ACTION_UP}|{ACTION_DOWN})$"))

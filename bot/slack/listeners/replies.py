@@ -1,5 +1,6 @@
 """What every listener does: read the question, answer it, and never leave the user waiting
-on nothing (an error becomes a short apology and a logged stack trace)."""
+on nothing. Something the asker can fix (a :class:`UserError`) gets its hint, an empty question
+the usage help, and any other error a short apology and a logged stack trace."""
 
 from __future__ import annotations
 
@@ -8,39 +9,74 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.slack.blocks import Message, answer_message, apology_message, usage_message
+from bot.slack.blocks import (
+    Message,
+    answer_message,
+    apology_message,
+    hint_message,
+    usage_message,
+)
 from bot.slack.state import MAX_QUESTION, AnswerState
 from retrieval import QuoteDesk
-from retrieval.errors import EmptyQuestionError
+from retrieval.errors import EmptyQuestionError, UserError
 
 Post = Callable[[Message], Any]
 
-_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+# Slack's markup: <@U…>, <#C…>, <!…>, <url>, each optionally with "|label". Text a person
+# typed never matches: Slack sends its "<" and ">" as "&lt;" and "&gt;".
+_MARKUP = re.compile(r"<([^<>]*)>")
+_ENTITY = re.compile(r"&(lt|gt|amp);")
+_ENTITIES = {"lt": "<", "gt": ">", "amp": "&"}
 
 
 def question_from(text: str, *, bot_user_id: str | None = None) -> str:
-    """The question in a Slack message: without the bot's mention, Slack's escaping undone
-    (the renderer escapes again), whitespace collapsed, cut to ``MAX_QUESTION`` characters.
+    """The question in a Slack message, as plain words.
+
+    Slack's markup becomes what it shows: a mention of the bot, of a user without a label, of
+    a channel without a name and the broadcasts (``<!channel>``, ``<!here>``, ``<!everyone>``)
+    become nothing; a labelled user, channel, user group or date becomes its label; a link
+    becomes its label, or its address when it has none. Then Slack's escaping is undone (the
+    renderer escapes again, so typed ``<!channel>`` is echoed, never sent as a ping),
+    whitespace collapsed and the result cut to ``MAX_QUESTION`` characters.
+
+    Args:
+        text: The message text as Slack sends it (event ``text``, command ``text``).
+        bot_user_id: The bot's own user id: its mention is dropped even with a label.
 
     Example:
-        >>> question_from("<@U0BOT> why &amp; how?", bot_user_id="U0BOT")
-        'why & how?'
+        >>> question_from(
+        ...     "<@U0BOT> <!here> did <@U1|alice> post <http://x.example|this> in "
+        ...     "<#C1|general>? &lt;b&gt; &amp; <mailto:a@b.c|a@b.c>",
+        ...     bot_user_id="U0BOT",
+        ... )
+        'did alice post this in general? <b> & a@b.c'
     """
-    if bot_user_id:
-        text = _MENTION.sub(lambda m: " " if m.group(1) == bot_user_id else m.group(0), text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+    def words(match: re.Match[str]) -> str:
+        inner, _, label = match.group(1).partition("|")
+        if inner.startswith("@"):
+            return "" if inner[1:] == bot_user_id else label
+        if inner.startswith(("#", "!")):  # channels, broadcasts, user groups, dates
+            return label
+        # A link: what it shows; an e-mail address without its scheme.
+        return label or inner.removeprefix("mailto:")
+
+    text = _MARKUP.sub(words, text)
+    # One pass, so "&amp;lt;" (a typed "&lt;") becomes "&lt;", not "<".
+    text = _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text)
     return " ".join(text.split())[:MAX_QUESTION]
 
 
 def answer(
     desk: QuoteDesk, state: AnswerState, *, shareable: bool = False, shared_by: str | None = None
 ) -> Message:
-    """The message answering ``state``'s question (its page), or the usage help when it has
-    no words."""
-    try:
-        result = desk.ask(state.question, k=state.k, offset=state.offset)
-    except EmptyQuestionError:
-        return usage_message()
+    """The message answering ``state``'s question (its page).
+
+    Raises:
+        UserError: The question can't be answered as asked (no words, an unreadable filter);
+            :func:`deliver` turns it into the usage help or its hint.
+    """
+    result = desk.ask(state.question, k=state.k, offset=state.offset)
     return answer_message(result, k=state.k, shareable=shareable, shared_by=shared_by)
 
 
@@ -49,27 +85,37 @@ def deliver(
     build: Callable[[], Message],
     *,
     logger: logging.Logger,
-    apologize: Post | None = None,
+    aside: Post | None = None,
 ) -> None:
-    """Post what ``build`` makes; when building or posting fails, log the stack trace and
-    post an apology instead (through ``apologize`` when given, e.g. so as not to replace an
-    answer already shown)."""
-    apologize = apologize or post
+    """Post what ``build`` makes. Anything else goes through ``aside`` when given (e.g. a
+    private note that leaves an answer already shown, or not yet shared, as it is):
+
+    - a :class:`UserError` from ``build``: its hint, or the usage help for an empty question;
+    - any other error from building or posting: the stack trace is logged, an apology posted.
+    """
+    aside = aside or post
     try:
         message = build()
+    except EmptyQuestionError:
+        _post(aside, usage_message(), logger)
+        return
+    except UserError as error:  # the whole family: the asker can act on its message
+        logger.info("not answered, the asker can fix it: %s", error)
+        _post(aside, hint_message(str(error)), logger)
+        return
     except Exception:
         logger.exception("could not answer")
-        _apologize(apologize, logger)
+        _post(aside, apology_message(), logger)
         return
     try:
         post(message)
     except Exception:
         logger.exception("could not post the answer")
-        _apologize(apologize, logger)
+        _post(aside, apology_message(), logger)
 
 
-def _apologize(post: Post, logger: logging.Logger) -> None:
+def _post(post: Post, message: Message, logger: logging.Logger) -> None:
     try:
-        post(apology_message())
+        post(message)
     except Exception:
-        logger.exception("could not post the apology either")
+        logger.exception("could not post this either: %.80s", message.get("text", ""))
