@@ -7,6 +7,7 @@ Every import counts, also those inside functions: a lazy import is still a depen
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from tests.helpers import ROOT
@@ -14,6 +15,7 @@ from tests.helpers import ROOT
 PACKAGES = ("retrieval", "bot")
 
 
+@functools.cache
 def modules() -> dict[str, Path]:
     found = {}
     for package in PACKAGES:
@@ -42,6 +44,7 @@ def imports(path: Path, name: str, known: set[str]) -> set[str]:
     return found
 
 
+@functools.cache
 def graph() -> dict[str, set[str]]:
     known = set(modules())
     return {name: imports(path, name, known) for name, path in modules().items()}
@@ -83,7 +86,8 @@ def test_ranking_needs_neither_database_nor_model():
 
 
 def test_no_import_cycles():
-    edges = {name: {d for d in deps if d in modules()} - {name} for name, deps in graph().items()}
+    known = modules()
+    edges = {name: {d for d in deps if d in known} - {name} for name, deps in graph().items()}
     cycles: list[list[str]] = []
     state: dict[str, int] = {}  # 1 on the path, 2 done
     path: list[str] = []

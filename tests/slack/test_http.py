@@ -13,8 +13,6 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.slack.blocks import (
     ACTION_DOWN,
@@ -26,7 +24,6 @@ from bot.slack.blocks import (
     USAGE,
 )
 from bot.slack.config import SlackConfig
-from bot.slack.models import FeedbackRow
 from bot.slack.payloads import JSON, dm_event, mention_event, next_ts, signed_headers
 from bot.slack.server import MAX_BODY
 from bot.slack.standin import BOT_ID, BOT_USER_ID, StandIn
@@ -505,16 +502,11 @@ def test_feedback_is_stored(bot: Bot, fake_desk: QuoteDesk) -> None:
     bot.click(ACTION_DOWN, values[ACTION_DOWN], response_url=url, channel=where)
     [thanks] = bot.responses(url)
     assert thanks.params["replace_original"] is False
-    with Session(fake_desk.store.engine) as session:
-        rows = session.scalars(select(FeedbackRow).where(FeedbackRow.channel_id == where)).all()
-    assert len(rows) == 1
-    row = rows[0]
+    [row] = fake_desk.store.feedback(channel_id=where)
     assert (row.vote, row.question, row.user_id) == ("down", BAKU, "U0ASKER")
-    quotes = json.loads(row.quotes)
     voted_on = AnswerState.parse(values[ACTION_DOWN]).passages
-    assert [q["passage_id"] for q in quotes] == list(voted_on)
-    assert len(quotes) == 3 and all(q["source"].endswith(".txt") for q in quotes)
-    assert row.created_at is not None
+    assert [q["passage_id"] for q in row.quotes] == list(voted_on)
+    assert len(row.quotes) == 3 and all(q["source"].endswith(".txt") for q in row.quotes)
 
 
 def test_forged_button_value_gets_an_apology(bot: Bot) -> None:
