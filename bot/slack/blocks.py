@@ -136,7 +136,9 @@ def answer_message(
     blocks: list[Block] = [_section(clipped(answer.question, prefix="*Q:* "))]
     if shared_by and shared_by.isalnum():  # a real user id only: nothing forged becomes a ping
         blocks.append(_context(f"Shared by <@{shared_by}>"))
-    state = AnswerState(answer.question, offset=answer.offset, k=k)
+    state = AnswerState(answer.question, offset=answer.offset, k=k, as_of=answer.as_of)
+    if answer.period:
+        blocks.append(_context(clipped(answer.period.describe(), prefix="🗓️ ")))
     if not answer.answered:
         blocks.append(_section(NOT_FOUND))
         if answer.related:
@@ -158,7 +160,9 @@ def answer_message(
         buttons.append(_button("Share in channel", ACTION_SHARE, state, style="primary"))
     if len(answer.quotes) >= k:
         buttons.append(_button("More quotes", ACTION_MORE, state.next_page()))
-    shown = AnswerState(state.question, offset=state.offset, k=k, passages=passages)
+    shown = AnswerState(
+        state.question, offset=state.offset, k=k, passages=passages, as_of=state.as_of
+    )
     buttons += [_button("👍", ACTION_UP, shown), _button("👎", ACTION_DOWN, shown)]
     blocks.append(ActionsBlock(elements=buttons))
     return _message(_fallback(answer), blocks)

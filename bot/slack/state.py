@@ -5,12 +5,30 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from retrieval.config import RetrievalConfig
 
 # Slack's limit on a button value.
 MAX_VALUE = 2000
 # Longer questions are cut to this so their button state fits in MAX_VALUE even when JSON
 # escapes every character; the encoder reads about 256 word pieces of it anyway.
 MAX_QUESTION = 450
+# Quotes a page may ask for: the core's one limit.
+MAX_K = RetrievalConfig().max_k
+
+
+def day_of(ts: str | None) -> date | None:
+    """The (UTC) day of a Slack message timestamp such as ``"1701302400.000100"``.
+
+    Example:
+        >>> day_of("1701302400.000100")
+        datetime.date(2023, 11, 30)
+    """
+    try:
+        return datetime.fromtimestamp(float(ts or ""), UTC).date()
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -26,20 +44,22 @@ class AnswerState:
     offset: int = 0
     k: int = 3
     passages: tuple[int, ...] = ()
+    # The moment of asking, so "this week" on the next page is still the week it was asked in.
+    as_of: date | None = None
 
     def value(self) -> str:
-        return json.dumps(
-            {
-                "q": self.question[:MAX_QUESTION],
-                "o": self.offset,
-                "k": self.k,
-                "p": list(self.passages),
-            },
-            separators=(",", ":"),
-        )
+        data: dict[str, object] = {
+            "q": self.question[:MAX_QUESTION],
+            "o": self.offset,
+            "k": self.k,
+            "p": list(self.passages),
+        }
+        if self.as_of:
+            data["d"] = self.as_of.isoformat()
+        return json.dumps(data, separators=(",", ":"))
 
     def next_page(self) -> AnswerState:
-        return AnswerState(self.question, offset=self.offset + self.k, k=self.k)
+        return AnswerState(self.question, offset=self.offset + self.k, k=self.k, as_of=self.as_of)
 
     @classmethod
     def parse(cls, value: str) -> AnswerState:
@@ -51,9 +71,10 @@ class AnswerState:
                 offset=int(data["o"]),
                 k=int(data["k"]),
                 passages=tuple(int(p) for p in data.get("p", ())),
+                as_of=date.fromisoformat(data["d"]) if data.get("d") else None,
             )
         except (TypeError, KeyError, ValueError) as exc:
             raise ValueError(f"not a quotedesk button value: {value[:80]!r}") from exc
-        if state.offset < 0 or not 1 <= state.k <= 20:
+        if state.offset < 0 or not 1 <= state.k <= MAX_K:
             raise ValueError(f"button value out of range: {value[:80]!r}")
         return state

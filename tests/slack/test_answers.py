@@ -63,3 +63,17 @@ def test_off_topic_question_says_nothing_was_found(model_bot: Bot) -> None:
     [post] = model_bot.posts(where)
     assert NOT_FOUND in json.dumps(post.params["blocks"], ensure_ascii=False)
     assert post.params["text"].startswith(NOT_FOUND)
+
+
+# 2023-11-30 12:00 UTC: the week of 002 (2023-11-28), the only seed dated that week.
+IN_THE_WEEK_OF_002 = "1701345600.000100"
+
+
+def test_this_week_is_the_week_of_the_message(model_bot: Bot) -> None:
+    where = channel()
+    question = "what happened this week?"
+    model_bot.event(mention_event(question, channel=where, ts=IN_THE_WEEK_OF_002))
+    [post] = model_bot.posts(where)
+    assert first_source(post.params) == "002_7344d3f17e8d7f1e.txt · 2023-11-28"
+    said = json.dumps(post.params["blocks"], ensure_ascii=False)
+    assert 'Preferring documents from 2023-11-27 to 2023-12-03 (\\"this week\\")' in said

@@ -10,6 +10,7 @@ import re
 import threading
 import time
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -537,3 +538,24 @@ def test_a_failing_answer_posts_an_apology_and_logs_the_trace(
     assert response.params["text"] == APOLOGY
     assert "the database went away" in caplog.text
     assert "Traceback" in caplog.text
+
+
+# --- the moment of asking ------------------------------------------------------------------
+
+
+def test_a_mention_is_asked_as_of_its_message_and_more_quotes_keep_that_day(bot: Bot) -> None:
+    where = channel()
+    ts = "1701345600.000100"  # 2023-11-30
+    bot.event(mention_event(BAKU.replace("?", " this week?"), channel=where, ts=ts))
+    [post] = bot.posts(where)
+    contexts = [
+        e["text"] for b in post.params["blocks"] if b["type"] == "context" for e in b["elements"]
+    ]
+    assert '🗓️ Preferring documents from 2023-11-27 to 2023-12-03 ("this week")' in contexts
+    values = buttons(post.params)
+    assert AnswerState.parse(values[ACTION_MORE]).as_of == date(2023, 11, 30)
+    url = bot.response_url()
+    bot.click(ACTION_MORE, values[ACTION_MORE], response_url=url)
+    [page] = bot.responses(url)
+    assert AnswerState.parse(buttons(page.params)[ACTION_UP]).as_of == date(2023, 11, 30)
+    assert "2023-11-27 to 2023-12-03" in json.dumps(page.params["blocks"], ensure_ascii=False)

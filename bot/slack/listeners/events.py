@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.slack.listeners.replies import answer, deliver, question_from
-from bot.slack.state import AnswerState
+from bot.slack.state import AnswerState, day_of
 from retrieval import QuoteDesk
 
 
@@ -28,7 +28,7 @@ def register(app: App, *, desk: QuoteDesk, k: int) -> None:
         question = question_from(event.get("text", ""), bot_user_id=context.bot_user_id)
         deliver(
             lambda m: client.chat_postMessage(channel=channel, thread_ts=thread_ts, **m),
-            lambda: answer(desk, AnswerState(question, k=k)),
+            lambda: answer(desk, AnswerState(question, k=k, as_of=day_of(event.get("ts")))),
             logger=logger,
         )
 
@@ -44,7 +44,7 @@ def register(app: App, *, desk: QuoteDesk, k: int) -> None:
         question = question_from(event.get("text", ""), bot_user_id=context.bot_user_id)
         deliver(
             lambda m: client.chat_postMessage(channel=channel, thread_ts=thread_ts, **m),
-            lambda: answer(desk, AnswerState(question, k=k)),
+            lambda: answer(desk, AnswerState(question, k=k, as_of=day_of(event.get("ts")))),
             logger=logger,
         )
 

@@ -76,7 +76,7 @@ def answer(
         UserError: The question can't be answered as asked (no words, an unreadable filter);
             :func:`deliver` turns it into the usage help or its hint.
     """
-    result = desk.ask(state.question, k=state.k, offset=state.offset)
+    result = desk.ask(state.question, k=state.k, offset=state.offset, as_of=state.as_of)
     return answer_message(result, k=state.k, shareable=shareable, shared_by=shared_by)
 
 
