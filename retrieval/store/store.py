@@ -12,9 +12,10 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, delete, event, func, select, text
+from sqlalchemy import Row, Select, create_engine, delete, event, func, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
@@ -105,36 +106,25 @@ class Store:
 
     def embeddings(self, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All passage ids and vectors, in batches, for rebuilding the index without re-encoding."""
-        last = 0
-        with self._sessions() as session:
-            while True:
-                rows = session.execute(
-                    select(PassageRow.id, PassageRow.embedding)
-                    .where(PassageRow.id > last)
-                    .order_by(PassageRow.id)
-                    .limit(batch)
-                ).all()
-                if not rows:
-                    return
-                ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-                yield ids, np.vstack([bytes_vector(r[1]) for r in rows])
-                last = int(ids[-1])
+        for rows in self._passage_pages(select(PassageRow.id, PassageRow.embedding), batch):
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            yield ids, np.vstack([bytes_vector(r[1]) for r in rows])
 
     def passage_texts(self, batch: int = 10_000) -> Iterator[tuple[int, str | None, str]]:
         """(passage id, document title, passage text) for every passage, by id."""
+        query = select(PassageRow.id, DocumentRow.title, PassageRow.text).join(DocumentRow)
+        for rows in self._passage_pages(query, batch):
+            yield from ((int(r[0]), r[1], r[2]) for r in rows)
+
+    def _passage_pages(self, query: Select[Any], batch: int) -> Iterator[Sequence[Row[Any]]]:
+        """``query`` (whose first column is the passage id) page by page, in id order: keyset
+        pages stay fast however far in, and memory holds one page."""
         last = 0
         with self._sessions() as session:
-            while True:
-                rows = session.execute(
-                    select(PassageRow.id, DocumentRow.title, PassageRow.text)
-                    .join(DocumentRow)
-                    .where(PassageRow.id > last)
-                    .order_by(PassageRow.id)
-                    .limit(batch)
-                ).all()
-                if not rows:
-                    return
-                yield from ((int(r[0]), r[1], r[2]) for r in rows)
+            while rows := session.execute(
+                query.where(PassageRow.id > last).order_by(PassageRow.id).limit(batch)
+            ).all():
+                yield rows
                 last = int(rows[-1][0])
 
     def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
