@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Row, Select, create_engine, delete, event, func, select, text
+from sqlalchemy import create_engine, delete, event, func, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
@@ -116,7 +116,7 @@ class Store:
         for rows in self._passage_pages(query, batch):
             yield from ((int(r[0]), r[1], r[2]) for r in rows)
 
-    def _passage_pages(self, query: Select[Any], batch: int) -> Iterator[Sequence[Row[Any]]]:
+    def _passage_pages(self, query: Any, batch: int) -> Iterator[Sequence[Any]]:
         """``query`` (whose first column is the passage id) page by page, in id order: keyset
         pages stay fast however far in, and memory holds one page."""
         last = 0
