@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.slack.config import SlackConfig
 from bot.slack.listeners import actions, commands, events
+from bot.slack.retry import TIMEOUT, retry_handlers, with_retrying_respond
 from retrieval import QuoteDesk
 from retrieval.store import Store
 
@@ -25,26 +26,41 @@ def build_app(
     desk: QuoteDesk,
     k: int = DEFAULT_K,
     listener_executor: Executor | None = None,
+    api_timeout: float = TIMEOUT,
 ) -> App:
     """A Bolt app answering from ``desk``; it calls ``auth.test`` on ``config.api_url`` now.
+
+    Its Web API and ``response_url`` calls wait ``api_timeout`` seconds for an answer and are
+    retried as :mod:`bot.slack.retry` says (never a message posted twice).
 
     Example:
         >>> app = build_app(config=SlackConfig.from_env(), desk=QuoteDesk())
     """
     app = App(
         name="quotedesk",
-        client=WebClient(token=config.bot_token, base_url=config.api_url),
+        client=web_client(config, timeout=api_timeout),
         signing_secret=config.signing_secret,
         # Socket Mode has no signing secret and nothing to verify.
         request_verification_enabled=bool(config.signing_secret),
         listener_executor=listener_executor,
     )
+    app.use(with_retrying_respond(timeout=api_timeout))
     app.use(once_per_event(desk.store))
     events.register(app, desk=desk, k=k)
     commands.register(app, desk=desk, k=k)
     actions.register(app, desk=desk)
     app.error(log_error)
     return app
+
+
+def web_client(config: SlackConfig, *, timeout: float = TIMEOUT) -> WebClient:
+    """The bot's Web API client, with the retry handlers of :mod:`bot.slack.retry`."""
+    return WebClient(
+        token=config.bot_token,
+        base_url=config.api_url,
+        timeout=int(max(1, timeout)),
+        retry_handlers=retry_handlers(),
+    )
 
 
 def once_per_event(store: Store) -> Callable[..., BoltResponse | None]:
