@@ -27,6 +27,9 @@ from bot.slack.standin import Call, Fault, SocketModeStandIn, StandIn
 from retrieval import QuoteDesk
 from tests.slack.conftest import WAIT, channel
 
+# Real time passes here (reconnects, backoff): not in the fast tier.
+pytestmark = pytest.mark.slow
+
 BAKU = "why did Baku skip the Washington meeting?"
 # The promise: back and answering within this many seconds of any break.
 RECOVER = 15.0

@@ -42,6 +42,9 @@ from bot.slack.state import AnswerState
 from retrieval import QuoteDesk
 from tests.slack.conftest import SECRET, WAIT, channel
 
+# Real time passes here (reconnects, backoff): not in the fast tier.
+pytestmark = pytest.mark.slow
+
 BAKU = "why did Baku skip the Washington meeting?"
 # The client's timeout here (production: retry.TIMEOUT); a late answer comes after it.
 TIMEOUT = 1.0
