@@ -161,6 +161,7 @@ class QuoteDesk:
             mode=chosen,
             prefer_recent=query.prefer_recent and period is None,
             period=period,
+            as_of=as_of,
         )
         if abstains(ranked, config=config):
             related = related_sources(ranked, config=config)

@@ -76,3 +76,38 @@ def test_fusion_does_not_change_its_input():
     a = candidate(1, 0.5)
     fuse([a], config=CONFIG)
     assert a.score == 0.0
+
+
+def test_documents_of_the_questions_period_are_preferred_not_required():
+    from retrieval.timeframe import Period
+
+    week = Period(date(2023, 11, 27), date(2023, 12, 3), "this week")
+    inside = candidate(1, 0.5, date(2023, 11, 28))
+    before = candidate(2, 0.55, date(2023, 11, 20))
+    undated = candidate(3, 0.52)
+    far = candidate(4, 0.9, date(2021, 1, 1))
+    ranked = fuse([inside, before, undated, far], config=CONFIG, mode=Mode.DENSE, period=week)
+    assert ids(ranked) == [4, 1, 2, 3]  # a strong passage outside still leads; none removed
+    assert [c.score for c in ranked][1] == 0.5 + CONFIG.period_weight
+    off = dataclasses.replace(CONFIG, period_weight=0.0)
+    assert ids(fuse([inside, before, undated], config=off, mode=Mode.DENSE, period=week)) == [
+        2,
+        3,
+        1,
+    ]
+
+
+def test_without_a_period_the_news_of_the_days_before_asking_may_be_preferred():
+    asked = date(2022, 7, 1)
+    fresh = candidate(1, 0.5, date(2022, 6, 28))
+    stale = candidate(2, 0.55, date(2022, 5, 1))
+    later = candidate(3, 0.5, date(2022, 7, 5))  # after the moment of asking: no bonus
+    news = dataclasses.replace(CONFIG, news_days=7, news_weight=0.1)
+    ranked = fuse([fresh, stale, later], config=news, mode=Mode.DENSE, as_of=asked)
+    assert ids(ranked) == [1, 2, 3]
+    # Off by default: the moment of asking alone changes nothing.
+    assert ids(fuse([fresh, stale, later], config=CONFIG, mode=Mode.DENSE, as_of=asked)) == [
+        2,
+        1,
+        3,
+    ]
