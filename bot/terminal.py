@@ -76,11 +76,14 @@ def print_answer(console: Console, answer: Answer) -> None:
 
 
 def print_sources(console: Console, sources: list[SourceInfo]) -> None:
+    """One line per document; each starts with its ``[collection]`` when there are several."""
     if not sources:
         console.print("No documents yet: run `quotedesk ingest FOLDER`.")
         return
+    several = len({info.source.collection for info in sources}) > 1
     for info in sources:
         line = Text.assemble(
+            (f"[{info.source.collection}] " if several else "", "magenta"),
             (info.source.path, "green"),
             ("  ", ""),
             (date_label(info.source), "cyan" if info.source.date else "dim italic"),

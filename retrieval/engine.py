@@ -84,11 +84,22 @@ class QuoteDesk:
         return self.store.document_count() == 0
 
     def ingest(
-        self, folder: str | Path, *, prune: bool = False, progress: Progress | None = None
+        self,
+        folder: str | Path,
+        *,
+        prune: bool = False,
+        progress: Progress | None = None,
+        collection: str | None = None,
     ) -> IngestReport:
-        """Ingest a folder (see :func:`retrieval.ingest.ingest`) and refresh the index."""
+        """Ingest a folder into its collection (see :func:`retrieval.ingest.ingest`) and
+        refresh the index."""
         report = ingest(
-            folder, store=self.store, embedder=self.embedder, prune=prune, progress=progress
+            folder,
+            store=self.store,
+            embedder=self.embedder,
+            prune=prune,
+            progress=progress,
+            collection=collection,
         )
         self._current_index()
         return report
@@ -233,7 +244,7 @@ class QuoteDesk:
         return gather(passages, vector, asked=asked, bm25=bm25)
 
     def sources(self) -> list[SourceInfo]:
-        """Every stored document with its date and passage count, by path."""
+        """Every stored document with its date and passage count, by collection and path."""
         return self.store.sources()
 
     def _current_index(self) -> Indexes:

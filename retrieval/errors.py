@@ -38,3 +38,21 @@ class ModelNotFoundError(QuotedeskError):
 
 class DataDirError(QuotedeskError):
     """The data directory or the database cannot be created, read or written."""
+
+
+class CollectionError(UserError):
+    """A collection cannot be chosen as asked: a bad name, or a folder that would update a
+    collection ingested from another folder."""
+
+
+class SchemaError(QuotedeskError):
+    """The database's schema is not the one this release of quotedesk reads."""
+
+
+class SchemaBehindError(SchemaError):
+    """The database was made by an older release (or before migrations): ``quotedesk db
+    upgrade`` brings it up to date."""
+
+
+class SchemaAheadError(SchemaError):
+    """The database was upgraded by a newer release, at a revision this one does not know."""

@@ -4,6 +4,11 @@ Unchanged files (same content hash, same passage recipe) are not read twice nor 
 changed files replace their passages; files that cannot be read are skipped and named, and
 whatever was stored for them stays. Work is committed a group of files at a time, so a crash
 loses at most the group in flight and a re-run picks up where it stopped.
+
+A folder's documents go into a *collection*, and a document is named by its collection and its
+path relative to the folder: two folders holding ``report.txt`` keep one each. Without a name
+given, the collection is the one the folder was ingested into before, else the folder's name
+(see :func:`choose_collection`).
 """
 
 from __future__ import annotations
@@ -22,9 +27,9 @@ from retrieval.documents import (
     parse_document,
 )
 from retrieval.embedder import Encoder
-from retrieval.errors import CorpusNotFoundError
+from retrieval.errors import CollectionError, CorpusNotFoundError
 from retrieval.passages import PassageSpan, find_title, split_passages
-from retrieval.records import NewDocument, NewPassage
+from retrieval.records import CollectionInfo, NewDocument, NewPassage
 from retrieval.store import Store
 
 log = logging.getLogger(__name__)
@@ -35,6 +40,8 @@ PASSAGE_RECIPE = "packed-128-v3"  # v3: titles encoded too
 RECIPE_KEY = "passage_recipe"
 # Passages encoded and committed together.
 GROUP_PASSAGES = 512
+# Long enough for any folder's name; a collection is a name, not a path.
+MAX_COLLECTION = 255
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,9 @@ class SkippedFile:
 
 @dataclass
 class IngestReport:
-    """What one ingest run did."""
+    """What one ingest run did (to the documents of ``collection``)."""
 
+    collection: str = ""
     added: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -62,7 +70,8 @@ class IngestReport:
 
     def summary(self) -> str:
         return (
-            f"{self.added} added, {self.changed} changed, {self.unchanged} unchanged, "
+            f"{self.collection}: {self.added} added, {self.changed} changed, "
+            f"{self.unchanged} unchanged, "
             f"{len(self.skipped)} skipped, {self.removed} removed; "
             f"{self.encoded} passages encoded, "
             f"{self.passages} in the corpus; {self.seconds:.1f}s"
@@ -93,19 +102,28 @@ def ingest(
     embedder: Encoder,
     prune: bool = False,
     progress: Progress | None = None,
+    collection: str | None = None,
 ) -> IngestReport:
-    """Bring the store in line with the text files under ``folder``.
+    """Bring the store's collection of ``folder`` in line with the text files under it.
 
     Args:
-        folder: A folder (searched recursively for .txt and .md) or a single file.
+        folder: A folder (searched recursively for .txt and .md) or a single file (its
+            folder's collection, its name as path).
         store: Where documents, passages and embeddings are kept.
         embedder: Encodes new passages.
-        prune: Remove stored documents of this folder whose files are gone.
+        prune: Remove stored documents of this collection whose files are gone.
         progress: Callbacks for a progress display.
+        collection: The collection's name; by default, see :func:`choose_collection`.
+
+    Raises:
+        CorpusNotFoundError: ``folder`` does not exist.
+        CollectionError: ``collection`` is not a usable name, or (without one) the folder's
+            name is the collection of another folder.
 
     Example:
         >>> report = ingest("seeds", store=store, embedder=embedder)
         >>> print(report.summary())
+        seeds: 5 added, 0 changed, 0 unchanged, 0 skipped, 0 removed; ...
     """
     started = time.perf_counter()
     progress = progress or Progress()
@@ -114,13 +132,15 @@ def ingest(
         raise CorpusNotFoundError(f"no such folder: {root}")
     root = root.resolve()
     base = root.parent if root.is_file() else root
-    report = IngestReport()
+    name = choose_collection(base, store.collections(), collection)
+    report = IngestReport(collection=name)
 
     recipe = f"{PASSAGE_RECIPE}/{embedder.name}"
     same_recipe = store.meta(RECIPE_KEY) == recipe
-    known = store.stored_files()
+    known = store.stored_files(name)
 
     seen: set[str] = set()
+    moved: list[str] = []
     pending: list[_Pending] = []
     for file in iter_corpus_files(root):
         rel = file.relative_to(base).as_posix()
@@ -130,6 +150,8 @@ def ingest(
             previous = known.get(rel)
             if previous and same_recipe and previous.content_hash == content_hash(data):
                 report.unchanged += 1
+                if previous.root != str(base):
+                    moved.append(rel)
                 continue
             doc = parse_document(rel, data)
         except (OSError, UnreadableFileError) as exc:
@@ -147,14 +169,66 @@ def ingest(
     if progress.on_total:
         progress.on_total(sum(len(p.spans) for p in pending))
     for group in _groups(pending):
-        _store_group(group, str(base), store, embedder, progress, report)
+        _store_group(group, name, str(base), store, embedder, progress, report)
+    # The collection was named to be read from here now: its next ingest finds it by folder.
+    store.move_collection(name, moved, root=str(base))
 
     if prune:
-        report.removed = store.prune(str(base), keep=seen)
+        report.removed = store.prune(name, keep=seen)
     store.set_meta(RECIPE_KEY, recipe)
     report.passages = store.passage_count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def choose_collection(
+    base: Path, collections: list[CollectionInfo], given: str | None = None
+) -> str:
+    """The collection an ingest of the folder ``base`` goes into.
+
+    ``given`` when given (a folder may be moved into, or shared with, any collection). Else
+    the collection this folder was ingested into before, found by its path, so its next
+    ingest encodes nothing; else the folder's name, which reads well in listings and stays
+    the same from one machine or checkout to the next. A folder's name that is already the
+    collection of *another* folder is refused rather than taken: the two would overwrite
+    each other's files of the same name.
+
+    Raises:
+        CollectionError: ``given`` is empty or too long; or a new folder's name is another
+            folder's collection; or the folder went into several collections before.
+
+    Example:
+        >>> choose_collection(Path("/srv/seeds"), [])
+        'seeds'
+    """
+    if given is not None:
+        chosen = given.strip()
+        if not chosen or len(chosen) > MAX_COLLECTION or not chosen.isprintable():
+            raise CollectionError(
+                f"a collection is named by 1 to {MAX_COLLECTION} printable characters, "
+                f"not {given!r}"
+            )
+        return chosen
+    folder = str(base)
+    before = [c.name for c in collections if folder in c.roots]
+    name = base.name or folder
+    if len(before) == 1:
+        return before[0]
+    if before:
+        if name in before:
+            return name
+        raise CollectionError(
+            f"{folder} was ingested into the collections {', '.join(before)}: "
+            "choose one with --collection NAME"
+        )
+    clash = next((c for c in collections if c.name == name), None)
+    if clash is not None:
+        raise CollectionError(
+            f'the collection "{name}" holds documents ingested from {", ".join(clash.roots)}, '
+            f"not {folder}: --collection {name} updates it from this folder, "
+            "--collection OTHER_NAME keeps both"
+        )
+    return name
 
 
 def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
@@ -171,6 +245,7 @@ def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
 
 def _store_group(
     group: list[_Pending],
+    collection: str,
     root: str,
     store: Store,
     embedder: Encoder,
@@ -184,6 +259,7 @@ def _store_group(
     for item in group:
         documents.append(
             NewDocument(
+                collection=collection,
                 path=item.doc.path,
                 root=root,
                 content_hash=item.doc.content_hash,

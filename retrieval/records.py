@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -15,17 +16,31 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Source:
-    """A document as a reader sees it: where a quote stands, and when it was published."""
+    """A document as a reader sees it: where a quote stands, and when it was published.
+
+    Attributes:
+        path: The file's path relative to the folder it was ingested from.
+        date: Publication date, ``None`` when the file has none.
+        title: The title line, if the document has one.
+        collection: The collection it belongs to (see :class:`NewDocument`); ``None`` for a
+            source made by hand.
+
+    Example:
+        >>> Source("report.txt", None, collection="a").to_dict()["collection"]
+        'a'
+    """
 
     path: str
     date: date | None
     title: str | None = None
+    collection: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.path,
             "date": self.date.isoformat() if self.date else None,
             "title": self.title,
+            "collection": self.collection,
         }
 
 
@@ -99,8 +114,10 @@ class NewDocument:
     """A document to store (or to store in place of an older version of it).
 
     Attributes:
+        collection: The collection it belongs to: ``(collection, path)`` names a document, so
+            two folders holding the same relative path never overwrite each other.
         path: Path relative to the folder ingested.
-        root: The folder ingested (absolute), so ``--prune`` touches only its own documents.
+        root: The folder ingested (absolute): where the collection was last read from.
         content_hash: SHA-256 of the file's bytes, to skip it when unchanged.
         date: Publication date, ``None`` when the file has none.
         title: The title line, if the document has one.
@@ -109,6 +126,7 @@ class NewDocument:
         replaces: Id of the stored version this one replaces.
     """
 
+    collection: str
     path: str
     root: str
     content_hash: str
@@ -121,10 +139,32 @@ class NewDocument:
 
 @dataclass(frozen=True)
 class StoredFile:
-    """What the store knows of a file already ingested: enough to skip it when unchanged."""
+    """What the store knows of a file already ingested: enough to skip it when unchanged.
+
+    Attributes:
+        document_id: The stored document's id.
+        content_hash: SHA-256 of the file's bytes when it was stored.
+        root: The folder it was ingested from.
+    """
 
     document_id: int
     content_hash: str
+    root: str
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """A collection of documents, for choosing where an ingest goes and for listings.
+
+    Attributes:
+        name: Its name.
+        roots: The folders its documents were ingested from (one, unless it was moved).
+        documents: How many documents it holds.
+    """
+
+    name: str
+    roots: tuple[str, ...]
+    documents: int
 
 
 @dataclass(frozen=True)
@@ -136,3 +176,73 @@ class Feedback:
     quotes: tuple[dict[str, Any], ...]
     user_id: str | None = None
     channel_id: str | None = None
+
+
+class SchemaState(StrEnum):
+    """Where a database's schema stands against the revisions this release knows."""
+
+    EMPTY = "empty"  # no quotedesk table: opening it creates the schema at head
+    CURRENT = "current"  # at head
+    BEHIND = "behind"  # at an older revision: `quotedesk db upgrade`
+    UNVERSIONED = "unversioned"  # made before migrations: `quotedesk db upgrade` adopts it
+    AHEAD = "ahead"  # at a revision this release does not know: a newer one upgraded it
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """A database's revision against this release's head.
+
+    Attributes:
+        state: Where it stands.
+        current: Its revision; ``None`` when it has none (empty or made before migrations).
+        head: The newest revision this release knows.
+        pending: ``"<revision> <what it does>"`` for each revision an upgrade would apply,
+            oldest first.
+
+    Example:
+        >>> SchemaStatus(SchemaState.BEHIND, "0001", "0002", ("0002 collections",)).needs_upgrade
+        True
+    """
+
+    state: SchemaState
+    current: str | None
+    head: str
+    pending: tuple[str, ...] = ()
+
+    @property
+    def needs_upgrade(self) -> bool:
+        return self.state in (SchemaState.BEHIND, SchemaState.UNVERSIONED)
+
+
+@dataclass(frozen=True)
+class CarriedRows:
+    """Rows an adoption moved from a table of the release before migrations to its successor."""
+
+    source: str
+    target: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class SchemaUpgrade:
+    """What ``quotedesk db upgrade`` did.
+
+    Attributes:
+        before: The database's status before.
+        after: Its revision now (the head).
+        start: The revision the revisions were applied from: ``None`` for an empty database,
+            the baseline for one adopted.
+        applied: The revisions applied, oldest first (``"<revision> <what it does>"``).
+        adopted: True when the database was made before migrations and was stamped at the
+            baseline first.
+        carried: Rows carried from the old tables to the new ones by the adoption.
+        created: Tables the adoption created because the old release had not made them.
+    """
+
+    before: SchemaStatus
+    after: str
+    start: str | None = None
+    applied: tuple[str, ...] = ()
+    adopted: bool = False
+    carried: tuple[CarriedRows, ...] = ()
+    created: tuple[str, ...] = ()

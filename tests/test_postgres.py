@@ -65,7 +65,7 @@ def test_shared_database_url(postgres_url: str) -> None:
 def test_each_test_gets_an_empty_database(store: Store, attempt: int) -> None:
     """Run twice: the second would hit the unique path if the databases were shared."""
     assert store.document_count() == 0
-    store.put_documents([NewDocument("same.txt", "/r", "h", None, None, None, ())])
+    store.put_documents([NewDocument("c", "same.txt", "/r", "h", None, None, None, ())])
     assert store.document_count() == 1
 
 
@@ -246,8 +246,9 @@ def test_two_processes_create_the_tables_at_once(
 ) -> None:
     """Two real processes open the same fresh database at the same moment; both must succeed.
 
-    ``Store(url)`` creates every table (corpus and the bot's); every worker of
-    ``quotedesk serve`` does it at start-up.
+    ``Store(url)`` creates the schema of an empty database at head, through the migrations
+    (corpus and the bot's tables, and ``alembic_version``); every worker of ``quotedesk serve``
+    does it at start-up.
     """
     server: postgres.PostgresServer | None = (
         request.getfixturevalue("postgres_server") if kind == "postgresql" else None

@@ -20,9 +20,17 @@ def store(database_url):  # type: ignore[no-untyped-def]
     opened.close()
 
 
-def document(path: str, *, root: str = "/corpus", title: str | None = "A title", **kw):  # type: ignore[no-untyped-def]
+def document(  # type: ignore[no-untyped-def]
+    path: str,
+    *,
+    collection: str = "corpus",
+    root: str = "/corpus",
+    title: str | None = "A title",
+    **kw,
+):
     text = "Baku withdrew. Moscow agreed."
     return NewDocument(
+        collection=collection,
         path=path,
         root=root,
         content_hash=kw.get("content_hash", "h-" + path),
@@ -51,13 +59,16 @@ def test_documents_and_passages_come_back_as_records(store):
     np.testing.assert_allclose(first.document.title_vector, [0, 1, 0])
     assert passages[3].document.title_vector is None and passages[3].document.date is None
     assert [(i.source.path, i.passages) for i in store.sources()] == [("a.txt", 2), ("b.txt", 2)]
+    assert {i.source.collection for i in store.sources()} == {"corpus"}
+    assert first.document.source.collection == "corpus"
     assert store.titled_document_count() == (1, 1)
 
 
 def test_replacing_a_document_removes_its_old_passages_and_title(store):
     store.put_documents([document("a.txt")])
     old = store.corpus_version()
-    stored = store.stored_files()["a.txt"]
+    stored = store.stored_files("corpus")["a.txt"]
+    assert stored.root == "/corpus" and store.stored_files("other") == {}
     store.put_documents([document("a.txt", title=None, replaces=stored.document_id)])
     assert store.corpus_version() != old
     assert store.document_count() == 1 and store.passage_count() == 2
@@ -78,13 +89,55 @@ def test_embeddings_and_texts_stream_in_id_order(store):
     ]
 
 
-def test_prune_touches_only_its_own_root(store):
-    store.put_documents([document("a.txt"), document("b.txt"), document("c.txt", root="/other")])
-    assert store.prune("/corpus", keep={"a.txt"}) == 1
-    assert [i.source.path for i in store.sources()] == ["a.txt", "c.txt"]
+def test_prune_touches_only_its_own_collection(store):
+    other = {"collection": "other", "root": "/other"}
+    store.put_documents(
+        [
+            document("a.txt"),
+            document("b.txt"),
+            document("b.txt", **other),
+            document("c.txt", **other),
+        ]
+    )
+    assert store.prune("corpus", keep={"a.txt"}) == 1
+    assert [(i.source.collection, i.source.path) for i in store.sources()] == [
+        ("corpus", "a.txt"),
+        ("other", "b.txt"),
+        ("other", "c.txt"),
+    ]
     version = store.corpus_version()
-    assert store.prune("/corpus", keep={"a.txt"}) == 0
+    assert store.prune("corpus", keep={"a.txt"}) == 0
     assert store.corpus_version() == version  # nothing removed, nothing to reload
+
+
+def test_the_same_path_in_two_collections_is_two_documents(store):
+    store.put_documents([document("report.txt"), document("report.txt", collection="b", root="/b")])
+    assert store.document_count() == 2
+    files = {name: store.stored_files(name)["report.txt"] for name in ("corpus", "b")}
+    assert files["corpus"].document_id != files["b"].document_id
+    # Replacing one leaves the other.
+    store.put_documents(
+        [
+            document(
+                "report.txt", title=None, replaces=files["b"].document_id, collection="b", root="/b"
+            )
+        ]
+    )
+    assert store.document_count() == 2 and store.titled_document_count() == (1, 1)
+    assert [(c.name, c.roots, c.documents) for c in store.collections()] == [
+        ("b", ("/b",), 1),
+        ("corpus", ("/corpus",), 1),
+    ]
+
+
+def test_a_collection_moved_to_another_folder(store):
+    store.put_documents([document("a.txt"), document("b.txt")])
+    version = store.corpus_version()
+    assert store.move_collection("corpus", ["a.txt"], root="/moved") == 1
+    assert store.move_collection("corpus", [], root="/moved") == 0
+    assert [c.roots for c in store.collections()] == [("/corpus", "/moved")]
+    assert store.stored_files("corpus")["a.txt"].root == "/moved"
+    assert store.corpus_version() == version  # the text did not change: no index to rebuild
 
 
 def test_deliveries_are_claimed_once(store):

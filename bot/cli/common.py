@@ -158,7 +158,9 @@ def open_desk(
     return QuoteDesk(settings, config=config, embedder=embedder)
 
 
-def ingest_with_progress(desk: QuoteDesk, folder: Path, *, prune: bool = False) -> IngestReport:
+def ingest_with_progress(
+    desk: QuoteDesk, folder: Path, *, prune: bool = False, collection: str | None = None
+) -> IngestReport:
     """Run an ingest with a progress bar on stderr and skipped files named as they come."""
     from retrieval.ingest import Progress as Callbacks
 
@@ -182,7 +184,7 @@ def ingest_with_progress(desk: QuoteDesk, folder: Path, *, prune: bool = False) 
                 f"warning: skipped {s.path}: {s.reason}", style="yellow", markup=False
             ),
         )
-        report = desk.ingest(folder, prune=prune, progress=callbacks)
+        report = desk.ingest(folder, prune=prune, progress=callbacks, collection=collection)
     terminal.print_report(stderr, report)
     return report
 

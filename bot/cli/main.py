@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from bot.cli import ask, corpus, evaluate, slack
+from bot.cli import ask, corpus, db, evaluate, slack
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +25,7 @@ for _command in (
     ask.chat,
     corpus.ingest,
     corpus.sources,
+    db.db,
     evaluate.eval_command,
     slack.serve,
     slack.socket,

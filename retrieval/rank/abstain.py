@@ -17,7 +17,8 @@ def abstains(ranked: Sequence[Candidate], *, config: RetrievalConfig) -> bool:
 
 def related_sources(ranked: Sequence[Candidate], *, config: RetrievalConfig) -> tuple[Source, ...]:
     """The first ``config.related`` distinct documents of ``ranked``."""
-    seen: dict[str, Source] = {}
+    # By id: two collections may each hold a document of the same path.
+    seen: dict[int, Source] = {}
     for c in ranked:
-        seen.setdefault(c.passage.document.path, c.passage.document.source)
+        seen.setdefault(c.passage.document.id, c.passage.document.source)
     return tuple(list(seen.values())[: config.related])

@@ -1,10 +1,12 @@
-"""The only package that speaks SQL: :class:`Store` and its schema.
+"""The only package that speaks SQL: :class:`Store`, its schema and the schema's migrations.
 
 Everything outside it works with the plain records of :mod:`retrieval.records`.
 """
 
 from __future__ import annotations
 
-from retrieval.store.store import Store, bytes_vector, redact, vector_bytes
+from retrieval.store.database import redact
+from retrieval.store.migrate import schema_status, upgrade
+from retrieval.store.store import Store, bytes_vector, vector_bytes
 
-__all__ = ["Store", "bytes_vector", "redact", "vector_bytes"]
+__all__ = ["Store", "bytes_vector", "redact", "schema_status", "upgrade", "vector_bytes"]

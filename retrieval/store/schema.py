@@ -1,11 +1,25 @@
 """The tables, in one schema: the corpus (documents, passages, title vectors, meta) and what
-the bot must remember across replicas (handled deliveries, feedback on answers)."""
+the bot must remember across replicas (handled deliveries, feedback on answers).
+
+These models are the schema at head; the database gets there only through the revisions of
+``retrieval/store/migrations/versions/`` (a test checks the two agree). Changing a model means
+writing a revision: ``python -m retrieval.store.migrations revision --autogenerate -m "..."``.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -18,10 +32,15 @@ class Base(DeclarativeBase):
 
 
 class DocumentRow(Base):
+    """A document: named by its collection and its path relative to the folder ingested."""
+
     __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("collection", "path", name="uq_documents_collection_path"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(String(1024), unique=True)
+    collection: Mapped[str] = mapped_column(String(1024))
+    path: Mapped[str] = mapped_column(String(1024))
+    # The folder it was read from: an ingest without --collection finds its collection by it.
     root: Mapped[str] = mapped_column(String(2048), index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
@@ -38,7 +57,7 @@ class DocumentRow(Base):
 
 class TitleVectorRow(Base):
     """The encoded title of a document: evidence that a passage belongs to the story asked
-    about. A table of its own, so databases made before it gained it without a migration."""
+    about."""
 
     __tablename__ = "title_vectors"
 

@@ -8,20 +8,20 @@ Every query and write of quotedesk is a method here, and every method returns pl
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, delete, event, func, select, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from alembic.util import CommandError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from retrieval.errors import DataDirError
 from retrieval.records import (
+    CollectionInfo,
     Document,
     Feedback,
     NewDocument,
@@ -30,8 +30,9 @@ from retrieval.records import (
     SourceInfo,
     StoredFile,
 )
+from retrieval.store.database import open_engine
+from retrieval.store.migrate import check, database_error, open_schema
 from retrieval.store.schema import (
-    Base,
     DeliveryRow,
     DocumentRow,
     FeedbackRow,
@@ -41,16 +42,22 @@ from retrieval.store.schema import (
 )
 
 CORPUS_VERSION = "corpus_version"
-# Advisory lock key for creating the schema on PostgreSQL (any constant of the application's).
-SCHEMA_LOCK = 0x71756F7465  # "quote"
-CREATE_ATTEMPTS = 5
 
 
 class Store:
-    """Opens the database and creates the tables it needs.
+    """Opens the database: creates the schema in a new one, refuses one whose schema is behind.
+
+    A database with no quotedesk table is created at the newest revision, through the
+    migrations (safe when several processes open it at once). One at an older revision, or
+    made before migrations, is left alone: ``quotedesk db upgrade`` upgrades it.
 
     Args:
         url: A SQLAlchemy database URL.
+
+    Raises:
+        SchemaBehindError: The database's schema is older than this release's.
+        SchemaAheadError: A newer release upgraded it.
+        DataDirError: The database cannot be opened.
 
     Example:
         >>> store = Store("sqlite:///:memory:")
@@ -61,15 +68,17 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         try:
-            self.engine: Engine = create_engine(url)
-            if self.engine.dialect.name == "sqlite":
-                event.listen(self.engine, "connect", _sqlite_pragmas)
-            _create_tables(self.engine)
+            self.engine: Engine = open_engine(url)
         except SQLAlchemyError as exc:
-            raise DataDirError(
-                f"cannot open the database {redact(url)}: {exc.__class__.__name__}: "
-                f"{getattr(exc, 'orig', exc)}"
-            ) from exc
+            raise database_error(url, exc) from exc
+        try:
+            check(url, open_schema(self.engine))
+        except (SQLAlchemyError, CommandError) as exc:
+            self.engine.dispose()
+            raise database_error(url, exc) from exc
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -143,25 +152,57 @@ class Store:
             return {row.id: _passage(row, documents) for row in rows}
 
     def sources(self) -> list[SourceInfo]:
-        """Every stored document with its date and passage count, by path."""
+        """Every stored document with its date and passage count, by collection and path."""
         with self._sessions() as session:
             rows = session.execute(
                 select(
-                    DocumentRow.path, DocumentRow.date, DocumentRow.title, func.count(PassageRow.id)
+                    DocumentRow.collection,
+                    DocumentRow.path,
+                    DocumentRow.date,
+                    DocumentRow.title,
+                    func.count(PassageRow.id),
                 )
                 .join(PassageRow, isouter=True)
                 .group_by(DocumentRow.id)
-                .order_by(DocumentRow.path)
+                .order_by(DocumentRow.collection, DocumentRow.path)
             ).all()
-            return [SourceInfo(Source(path, day, title), count) for path, day, title, count in rows]
+            return [
+                SourceInfo(Source(path, day, title, collection), count)
+                for collection, path, day, title, count in rows
+            ]
 
-    def stored_files(self) -> dict[str, StoredFile]:
-        """What was ingested before, by path: to skip files whose content is unchanged."""
+    def collections(self) -> list[CollectionInfo]:
+        """Every collection with the folders its documents came from, by name.
+
+        Example:
+            >>> store.collections()
+            [CollectionInfo(name='seeds', roots=('/srv/app/seeds',), documents=5)]
+        """
         with self._sessions() as session:
             rows = session.execute(
-                select(DocumentRow.id, DocumentRow.path, DocumentRow.content_hash)
+                select(DocumentRow.collection, DocumentRow.root, func.count(DocumentRow.id))
+                .group_by(DocumentRow.collection, DocumentRow.root)
+                .order_by(DocumentRow.collection, DocumentRow.root)
+            ).all()
+        found: dict[str, tuple[list[str], int]] = {}
+        for name, root, count in rows:
+            roots, documents = found.get(name, ([], 0))
+            found[name] = ([*roots, root], documents + int(count))
+        return [
+            CollectionInfo(name, tuple(roots), documents)
+            for name, (roots, documents) in found.items()
+        ]
+
+    def stored_files(self, collection: str) -> dict[str, StoredFile]:
+        """What was ingested into ``collection`` before, by path: to skip files whose content
+        is unchanged."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    DocumentRow.id, DocumentRow.path, DocumentRow.content_hash, DocumentRow.root
+                ).where(DocumentRow.collection == collection)
             )
-            return {path: StoredFile(doc_id, digest) for doc_id, path, digest in rows}
+            return {path: StoredFile(doc_id, digest, root) for doc_id, path, digest, root in rows}
 
     # The corpus: writing
 
@@ -173,6 +214,7 @@ class Store:
                 if new.replaces is not None:
                     _delete_documents(session, [new.replaces])
                 row = DocumentRow(
+                    collection=new.collection,
                     path=new.path,
                     root=new.root,
                     content_hash=new.content_hash,
@@ -194,13 +236,16 @@ class Store:
                 session.add(row)
             _bump_version(session)
 
-    def prune(self, root: str, *, keep: set[str]) -> int:
-        """Remove the documents ingested from ``root`` whose path is not in ``keep``."""
+    def prune(self, collection: str, *, keep: set[str]) -> int:
+        """Remove the documents of ``collection`` whose path is not in ``keep``; other
+        collections are not touched."""
         with self._sessions.begin() as session:
             gone = [
                 doc_id
                 for doc_id, path in session.execute(
-                    select(DocumentRow.id, DocumentRow.path).where(DocumentRow.root == root)
+                    select(DocumentRow.id, DocumentRow.path).where(
+                        DocumentRow.collection == collection
+                    )
                 )
                 if path not in keep
             ]
@@ -208,6 +253,24 @@ class Store:
                 _delete_documents(session, gone)
                 _bump_version(session)
         return len(gone)
+
+    def move_collection(self, collection: str, paths: Iterable[str], *, root: str) -> int:
+        """Record that these documents of ``collection`` are now read from ``root`` (the
+        collection's folder moved; their text did not change, so the corpus version stays).
+
+        Returns:
+            How many documents were updated.
+        """
+        wanted = sorted(set(paths))
+        if not wanted:
+            return 0
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(DocumentRow)
+                .where(DocumentRow.collection == collection, DocumentRow.path.in_(wanted))
+                .values(root=root)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def set_meta(self, key: str, value: str) -> None:
         with self._sessions.begin() as session:
@@ -281,14 +344,6 @@ def bytes_vector(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<f4")
 
 
-def redact(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<invalid url>"
-
-
 def _passage(row: PassageRow, documents: dict[int, Document]) -> Passage:
     document = documents.get(row.document_id)
     if document is None:
@@ -296,7 +351,7 @@ def _passage(row: PassageRow, documents: dict[int, Document]) -> Passage:
         title = doc.title_vector
         document = Document(
             id=doc.id,
-            source=Source(doc.path, doc.date, doc.title),
+            source=Source(doc.path, doc.date, doc.title, doc.collection),
             title_vector=bytes_vector(title.embedding) if title else None,
         )
         documents[row.document_id] = document
@@ -310,29 +365,6 @@ def _passage(row: PassageRow, documents: dict[int, Document]) -> Passage:
     )
 
 
-def _create_tables(engine: Engine) -> None:
-    """Create the missing tables; safe when several processes open a new database at once.
-
-    ``create_all`` looks, then creates: two replicas starting together both see no table and
-    the second CREATE fails. PostgreSQL serializes them on an advisory lock held for the
-    transaction; elsewhere the loser simply looks again.
-    """
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-            Base.metadata.create_all(connection)
-        return
-    for attempt in range(CREATE_ATTEMPTS):
-        try:
-            Base.metadata.create_all(engine)
-            return
-        except OperationalError:
-            # "table ... already exists" or "database is locked": another process is at it.
-            if attempt == CREATE_ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-
-
 def _delete_documents(session: Session, ids: Sequence[int]) -> None:
     # Explicit deletes: SQLite enforces ON DELETE CASCADE only with its pragma on.
     session.execute(delete(PassageRow).where(PassageRow.document_id.in_(ids)))
@@ -342,12 +374,3 @@ def _delete_documents(session: Session, ids: Sequence[int]) -> None:
 
 def _bump_version(session: Session) -> None:
     session.merge(MetaRow(key=CORPUS_VERSION, value=uuid.uuid4().hex))
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # WAL lets a running bot read while an ingest writes.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()

@@ -1,0 +1,56 @@
+"""Opening a database: the engine every part of the store uses, and URLs safe to print."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+# Switching a new file to WAL needs it alone; two processes opening it together may be told
+# "locked" at once, without the busy timeout's wait (SQLite's way out of a deadlock).
+WAL_ATTEMPTS = 40
+
+
+def open_engine(url: str) -> Engine:
+    """An engine on ``url``; on SQLite, with foreign keys on, WAL, and a wait when locked.
+
+    Example:
+        >>> open_engine("sqlite:///:memory:").dialect.name
+        'sqlite'
+    """
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for messages and logs.
+
+    Example:
+        >>> redact("postgresql://app:secret@db/quotedesk")
+        'postgresql://app:***@db/quotedesk'
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<invalid url>"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    # First: the pragmas below may have to wait for a process creating the same new file.
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets a running bot read while an ingest writes.
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    cursor.close()
