@@ -56,6 +56,11 @@ _OBJECTS: dict[str, frozenset[str]] = {
 # Of those, the ones that are a string id in some payloads (an event's "user", "team" and
 # "channel"; a legacy "enterprise").
 _OR_STRING = frozenset({"user", "team", "channel", "enterprise"})
+# Ids the bot stores (a delivery's event id; who voted, where), in columns of 64 characters
+# (PostgreSQL enforces it). Slack's are a dozen characters long.
+MAX_ID = 64
+_STORED_IDS = frozenset({"event_id", "user_id", "channel_id"})
+_STORED_OBJECT_IDS = frozenset({"user", "channel"})
 # Never null: Bolt reads them as soon as they are present.
 _NEVER_NULL = frozenset({"event", "view", "actions", "authorizations"})
 
@@ -127,6 +132,8 @@ def _object_problem(obj: object, where: str) -> str | None:
             continue
         if key in _STRINGS and not isinstance(value, str):
             return f"{where}.{key} is not a string"
+        if key in _STORED_IDS and len(value) > MAX_ID:
+            return f"{where}.{key} is longer than {MAX_ID} characters"
         if key in _OBJECTS:
             if isinstance(value, str) and key in _OR_STRING:
                 continue
@@ -135,6 +142,8 @@ def _object_problem(obj: object, where: str) -> str | None:
             for field in _OBJECTS[key]:
                 if not isinstance(value.get(field, ""), str | None):
                     return f"{where}.{key}.{field} is not a string"
+            if key in _STORED_OBJECT_IDS and len(value.get("id") or "") > MAX_ID:
+                return f"{where}.{key}.id is longer than {MAX_ID} characters"
         if key in ("actions", "authorizations") and not isinstance(value, list):
             return f"{where}.{key} is not a list"
         if key == "event" and not isinstance(value, dict):

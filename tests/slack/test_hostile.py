@@ -200,6 +200,11 @@ def test_a_chunked_body_on_a_server_that_cannot_end_it_is_411(bot: Bot) -> None:
         b'{"type": "event_callback", "authorizations": [1]}',
         b'{"team": 5, "type": "block_actions", "actions": [{"action_id": "x"}]}',
         b"payload=%5B1%2C2%5D",
+        # Longer than the database keeps (PostgreSQL would refuse them: a 500, or a failed vote).
+        json.dumps({"type": "event_callback", "event_id": "Ev" + "x" * 63}).encode(),
+        json.dumps(
+            {"type": "block_actions", "user": {"id": "U" * 65}, "actions": [{"action_id": "x"}]}
+        ).encode(),
         b"[" * 100_000,
     ],
 )
