@@ -5,7 +5,8 @@ Every request to ``/slack/events`` is checked here before Bolt sees it, whatever
 settings: its body is read in bounded memory (413 over ``MAX_BODY``, declared or chunked), its
 signature verified with the signing secret (401 when wrong, missing or older than five
 minutes; the app refuses to start without a secret), and a signed body that is not a JSON
-object or a form gets a 400. Bolt would raise on those, and a 500 makes Slack retry.
+object or a form, or not shaped like Slack's payloads (:mod:`bot.slack.shape`), gets a 400.
+Bolt would raise on those, and a 500 makes Slack retry.
 """
 
 from __future__ import annotations
@@ -108,8 +109,8 @@ def signature_is_valid(
     of ``now``: ``v0=`` and the HMAC-SHA256 of ``v0:{timestamp}:{body}`` with the signing
     secret.
 
-    Unlike ``slack_sdk``'s verifier, any header value is just invalid: a timestamp that is no
-    number or a signature with non-ASCII characters makes that one raise.
+    Unlike ``slack_sdk``'s verifier, which raises on a timestamp that is no number or a
+    signature with non-ASCII characters, this one finds any header value merely invalid.
 
     Example:
         >>> mac = hmac.new(b"s", b"v0:1:{}", hashlib.sha256).hexdigest()
