@@ -1,7 +1,9 @@
 """Answers, sources and evaluations rendered for a console, or as JSON lines.
 
 Nothing here pads a line to the console's width, so piped output (see
-:func:`bot.cli.common.make_console`) carries no trailing spaces.
+:func:`bot.cli.common.make_console`) carries no trailing spaces. Nothing from a question, a
+corpus file or a file name reaches the terminal raw: text goes through
+:func:`bot.printable.printable`, JSON escapes every control character.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.labels import date_label, source_label
+from bot.printable import UNSAFE, printable
 
 if TYPE_CHECKING:
     from retrieval.answer import Answer, Quote, SourceInfo
@@ -24,11 +27,15 @@ if TYPE_CHECKING:
 INDENT = 3
 # Below this, wrapping under an indent is no longer readable: let the terminal wrap instead.
 MIN_WRAP = 20
+# json.dumps escapes C0 controls; these it leaves raw (ensure_ascii=False), and they can only
+# stand inside a JSON string, where \uXXXX means the same character.
+_JSON_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in UNSAFE}
 
 
 def quote_text(quote: Quote) -> Text:
-    """The quote verbatim, its best-answering sentences highlighted."""
-    text = Text(quote.text)
+    """The quote verbatim (control characters made visible), its best-answering sentences
+    highlighted."""
+    text = Text(printable(quote.text))
     for start, end in quote.highlights:
         text.stylize("bold yellow", start, end)
     return text
@@ -48,21 +55,21 @@ def print_indented(console: Console, text: Text, *, indent: int = INDENT) -> Non
 
 
 def print_answer(console: Console, answer: Answer) -> None:
-    console.print(Text.assemble(("Q: ", "bold cyan"), (answer.question, "bold")))
+    console.print(Text.assemble(("Q: ", "bold cyan"), (printable(answer.question), "bold")))
     if answer.period:
-        console.print(Text(answer.period.describe(), style="dim italic"))
+        console.print(Text(printable(answer.period.describe()), style="dim italic"))
     if not answer.answered:
         console.print(Text("Nothing in the corpus answers this.", style="magenta"))
         if answer.related:
             console.print(Text("Might be related:", style="dim"))
             for source in answer.related:
-                console.print(Text(f"  • {source_label(source)}", style="dim"))
+                console.print(Text(f"  • {printable(source_label(source))}", style="dim"))
         console.print()
         return
     for number, quote in enumerate(answer.quotes, start=answer.offset + 1):
         header = Text.assemble(
             (f"{number}. ", "bold"),
-            (quote.source.path, "green"),
+            (printable(quote.source.path), "green"),
             (" · ", "dim"),
             (date_label(quote.source), "cyan" if quote.source.date else "dim italic"),
             (f"  score {quote.score:.2f}", "dim"),
@@ -71,7 +78,7 @@ def print_answer(console: Console, answer: Answer) -> None:
         print_indented(console, quote_text(quote))
         if quote.also_in:
             also = ", ".join(source_label(s) for s in quote.also_in)
-            print_indented(console, Text(f"also in: {also}", style="dim"))
+            print_indented(console, Text(f"also in: {printable(also)}", style="dim"))
         console.print()
 
 
@@ -83,19 +90,19 @@ def print_sources(console: Console, sources: list[SourceInfo]) -> None:
     several = len({info.source.collection for info in sources}) > 1
     for info in sources:
         line = Text.assemble(
-            (f"[{info.source.collection}] " if several else "", "magenta"),
-            (info.source.path, "green"),
+            (f"[{printable(info.source.collection or '')}] " if several else "", "magenta"),
+            (printable(info.source.path), "green"),
             ("  ", ""),
             (date_label(info.source), "cyan" if info.source.date else "dim italic"),
             (f"  {info.passages} passages", "dim"),
         )
         if info.source.title:
-            line.append(f"  {info.source.title}", style="italic")
+            line.append(f"  {printable(info.source.title)}", style="italic")
         console.print(line)
 
 
 def print_json(obj: object, stream: IO[str]) -> None:
-    stream.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    stream.write(json.dumps(obj, ensure_ascii=False).translate(_JSON_ESCAPES) + "\n")
     stream.flush()
 
 
@@ -152,4 +159,4 @@ def print_eval(
     if misses:
         for r in reports:
             for miss in r.misses:
-                console.print(f"{r.mode}: {miss}", markup=False)
+                console.print(f"{r.mode}: {printable(str(miss))}", markup=False)

@@ -14,6 +14,13 @@ from pathlib import Path
 from retrieval.errors import DataDirError, InvalidArgumentError
 
 DEFAULT_DATA_DIR = ".quotedesk"
+# Handled Slack deliveries and feedback are kept this many days: Slack retries a delivery
+# within minutes, and a month of feedback is enough to read; older rows are personal data
+# (user and channel ids, questions) kept for nothing.
+DEFAULT_RETENTION_DAYS = 30
+# Created readable by its owner only: the database holds the corpus and who asked what.
+DATA_DIR_MODE = 0o700
+DATABASE_FILE_MODE = 0o600
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,8 @@ class Settings:
         database_url: Any SQLAlchemy URL; defaults to SQLite inside ``data_dir``.
         model_path: A local sentence-transformers folder; ``None`` means the packaged
             all-MiniLM-L6-v2.
+        retention_days: Days to keep handled Slack deliveries and feedback
+            (``QUOTEDESK_RETENTION_DAYS``, at least 1).
 
     Example:
         >>> settings = Settings.resolve(data_dir="/tmp/qd")
@@ -35,6 +44,7 @@ class Settings:
     data_dir: Path
     database_url: str
     model_path: str | None = None
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @classmethod
     def resolve(
@@ -43,10 +53,16 @@ class Settings:
         data_dir: str | os.PathLike[str] | None = None,
         database_url: str | None = None,
         model_path: str | None = None,
+        retention_days: int | None = None,
     ) -> Settings:
         """Fill what was not given from the environment.
 
-        ``QUOTEDESK_DATA_DIR``, ``DATABASE_URL`` and ``QUOTEDESK_MODEL`` stand in for the arguments.
+        ``QUOTEDESK_DATA_DIR``, ``DATABASE_URL``, ``QUOTEDESK_MODEL`` and
+        ``QUOTEDESK_RETENTION_DAYS`` stand in for the arguments.
+
+        Raises:
+            InvalidArgumentError: ``QUOTEDESK_RETENTION_DAYS`` is not a whole number of days
+                of at least 1.
         """
         folder = Path(data_dir or os.environ.get("QUOTEDESK_DATA_DIR") or DEFAULT_DATA_DIR)
         folder = folder.expanduser().resolve()
@@ -57,12 +73,19 @@ class Settings:
             data_dir=folder,
             database_url=_normalize_url(url),
             model_path=model_path or os.environ.get("QUOTEDESK_MODEL") or None,
+            retention_days=_retention(retention_days),
         )
 
     def ensure_data_dir(self) -> Path:
-        """Create the data directory if needed and check it can be read and written."""
+        """Create the data directory if needed and check it can be read and written.
+
+        A directory it creates is readable by its owner only (0700), and so is a SQLite
+        database file it creates (0600); an existing directory keeps its permissions (it may
+        be one the user chose to share).
+        """
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # mkdir applies the umask to the mode, which can only take permissions away.
+            self.data_dir.mkdir(mode=DATA_DIR_MODE, parents=True, exist_ok=True)
         except OSError as exc:
             raise DataDirError(
                 f"cannot create data directory {self.data_dir}: {exc.strerror}"
@@ -73,7 +96,50 @@ class Settings:
             raise DataDirError(
                 f"data directory {self.data_dir} is not readable and writable by this user"
             )
+        _create_private_file(sqlite_path(self.database_url))
         return self.data_dir
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for an in-memory database or another kind.
+
+    Example:
+        >>> sqlite_path("sqlite:////tmp/qd/quotedesk.db")
+        PosixPath('/tmp/qd/quotedesk.db')
+    """
+    scheme, sep, rest = url.partition(":///")
+    if not sep or scheme.split("+")[0] != "sqlite":
+        return None
+    path = rest.partition("?")[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def _create_private_file(path: Path | None) -> None:
+    # Created empty here, with its mode, before SQLite creates it with the umask's (0644 as a
+    # rule); SQLite gives its -wal and -shm files the database file's permissions.
+    if path is None or not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DATABASE_FILE_MODE))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise DataDirError(f"cannot create the database file {path}: {exc.strerror}") from exc
+
+
+def _retention(days: int | None) -> int:
+    raw = os.environ.get("QUOTEDESK_RETENTION_DAYS", "").strip() if days is None else str(days)
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InvalidArgumentError(
+            f"QUOTEDESK_RETENTION_DAYS must be a whole number of days, at least 1, not {raw!r}"
+        )
+    return value
 
 
 def _normalize_url(url: str) -> str:
@@ -109,6 +175,10 @@ class RetrievalConfig:
     # Quotes per answer unless asked otherwise; and the most one may ask for (every front end).
     default_k: int = 5
     max_k: int = 50
+    # The longest question read, in characters. The encoder reads about 256 word pieces (some
+    # 1,000 characters of English) and ignores the rest, and a pasted page only slows the
+    # lexical and time-word search; a longer question gets a hint instead.
+    max_question_chars: int = 1000
 
     # Candidates taken from each retriever before fusion: depths 20-200 measured the same.
     candidates: int = 50

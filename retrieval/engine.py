@@ -13,9 +13,9 @@ import numpy as np
 from retrieval.answer import Answer, Quote, SourceInfo
 from retrieval.config import Mode, RetrievalConfig, Settings, parse_mode
 from retrieval.embedder import Encoder, shared_embedder
-from retrieval.errors import EmptyQuestionError, InvalidArgumentError
+from retrieval.errors import EmptyQuestionError, InvalidArgumentError, QuestionTooLongError
 from retrieval.ingest import IngestReport, Progress, ingest
-from retrieval.query import Query
+from retrieval.query import Query, clean_question
 from retrieval.rank import (
     Candidate,
     abstains,
@@ -129,7 +129,9 @@ class QuoteDesk:
         equally relevant ones.
 
         Args:
-            question: The question, in words.
+            question: The question, in words. Its control characters (escape sequences, NUL)
+                are made spaces and its bidirectional formatting characters dropped; the
+                answer's ``question`` is the question so cleaned.
             k: How many quotes to return (``config.default_k`` when omitted).
             offset: How many of the best quotes to skip (for "more quotes").
             mode: ``dense`` (embeddings), ``lexical`` (BM25) or ``hybrid`` (both, fused);
@@ -139,7 +141,8 @@ class QuoteDesk:
                 dated in that period preferred.
 
         Raises:
-            UserError: The question has no words (``EmptyQuestionError``), a filter's date
+            UserError: The question has no words (``EmptyQuestionError``), is longer than
+                ``config.max_question_chars`` (``QuestionTooLongError``), a filter's date
                 cannot be read (``QueryError``), or ``k``/``offset``/``mode`` is out of range
                 (``InvalidArgumentError``).
         """
@@ -150,7 +153,12 @@ class QuoteDesk:
                 f"offset must be a whole number of 0 or more, not {offset!r}"
             )
         chosen = parse_mode(mode) if mode is not None else config.mode
-        question = question.strip()
+        question = clean_question(question)
+        if len(question) > config.max_question_chars:
+            raise QuestionTooLongError(
+                f"the question is {len(question):,} characters long: ask it in at most "
+                f"{config.max_question_chars:,} (the encoder reads no more)"
+            )
         query = Query.parse(question)
         if not _HAS_WORD.search(query.text):
             raise EmptyQuestionError(

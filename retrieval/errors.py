@@ -20,6 +20,10 @@ class EmptyQuestionError(UserError):
     """The question has no words in it."""
 
 
+class QuestionTooLongError(UserError):
+    """The question is longer than anyone asks (see ``RetrievalConfig.max_question_chars``)."""
+
+
 class QueryError(UserError):
     """A filter or time expression that cannot be read, e.g. ``since:yesterday``."""
 

@@ -1,9 +1,10 @@
 """Incremental, idempotent ingestion of a folder into the store.
 
 Unchanged files (same content hash, same passage recipe) are not read twice nor encoded;
-changed files replace their passages; files that cannot be read are skipped and named, and
-whatever was stored for them stays. Work is committed a group of files at a time, so a crash
-loses at most the group in flight and a re-run picks up where it stopped.
+changed files replace their passages; files that cannot be read (binary, not UTF-8, larger
+than ``MAX_FILE_BYTES``, a symbolic link, a FIFO or device, unreadable, gone) are skipped and
+named, and whatever was stored for them stays. Work is committed a group of files at a time,
+so a crash loses at most the group in flight and a re-run picks up where it stopped.
 
 A folder's documents go into a *collection*, and a document is named by its collection and its
 path relative to the folder: two folders holding ``report.txt`` keep one each. Without a name
@@ -23,8 +24,9 @@ from retrieval.documents import (
     Document,
     UnreadableFileError,
     content_hash,
-    iter_corpus_files,
     parse_document,
+    read_corpus_file,
+    scan_corpus,
 )
 from retrieval.embedder import Encoder
 from retrieval.errors import CollectionError, CorpusNotFoundError
@@ -131,7 +133,7 @@ def ingest(
     if not root.exists():
         raise CorpusNotFoundError(f"no such folder: {root}")
     root = root.resolve()
-    base = root.parent if root.is_file() else root
+    base = root if root.is_dir() else root.parent
     name = choose_collection(base, store.collections(), collection)
     report = IngestReport(collection=name)
 
@@ -142,11 +144,13 @@ def ingest(
     seen: set[str] = set()
     moved: list[str] = []
     pending: list[_Pending] = []
-    for file in iter_corpus_files(root):
+    for file, problem in scan_corpus(root):
         rel = file.relative_to(base).as_posix()
         seen.add(rel)
         try:
-            data = file.read_bytes()
+            if problem:
+                raise UnreadableFileError(problem)
+            data = read_corpus_file(file)
             previous = known.get(rel)
             if previous and same_recipe and previous.content_hash == content_hash(data):
                 report.unchanged += 1
@@ -158,7 +162,8 @@ def ingest(
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             skipped = SkippedFile(rel, reason)
             report.skipped.append(skipped)
-            log.warning("skipped %s: %s", rel, reason)
+            # The name quoted: a file name can hold a terminal escape sequence too.
+            log.warning("skipped %r: %s", rel, reason)
             if progress.on_skip:
                 progress.on_skip(skipped)
             continue

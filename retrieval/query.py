@@ -8,11 +8,30 @@ from datetime import date
 
 from retrieval.errors import QueryError
 
+# Bidirectional formatting characters reorder how the text around them is displayed (the
+# "Trojan Source" trick): in a question they mean nothing and could make its echo lie.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+# C0 and C1 control characters (NUL, ESC starting a terminal escape sequence, DEL, CSI, ...):
+# each becomes a space, so the words on either side stay apart.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+
 _FILTER = re.compile(r"(?<!\S)(since|after|before|until):(\S+)", re.IGNORECASE)
 _RECENT = re.compile(
     r"\b(latest|most recent(ly)?|newest|recent(ly)?|today|this (week|month|year))\b",
     re.IGNORECASE,
 )
+
+
+def clean_question(text: str) -> str:
+    """``text`` as a question: control characters made spaces, bidirectional formatting
+    characters dropped, the ends stripped. Every front end shows and stores it as cleaned.
+
+    Example:
+        >>> clean_question("\\x1b[31mwhy\\x00did\\u202e Baku?\\n")
+        '[31mwhy did Baku?'
+    """
+    return _BIDI.sub("", _CONTROL.sub(" ", text)).strip()
 
 
 @dataclass(frozen=True)

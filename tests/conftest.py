@@ -4,11 +4,13 @@ as by hand), so ``pytest -m "not slow"`` runs the fast tier on :class:`FakeEmbed
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from retrieval import QuoteDesk, RetrievalConfig, Settings
 from retrieval.embedder import Embedder, shared_embedder
@@ -16,6 +18,12 @@ from tests.helpers import SEEDS, CountingEmbedder, FakeEmbedder
 
 # The throwaway PostgreSQL server's fixtures (postgres_server, postgres_url, database_url, ...).
 pytest_plugins = ["tests.postgres"]
+
+# Fuzz tests (hypothesis) run in the normal suite, each bounded by its own max_examples and
+# deadline; no example database is left behind, and CI tries the same examples every run.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", database=None, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # Fixtures that load the real model: a test asking for one is slow.
 REAL_MODEL_FIXTURES = frozenset({"embedder", "seed_desk", "real_desk"})

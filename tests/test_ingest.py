@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 
+from retrieval import documents
 from retrieval.errors import CorpusNotFoundError
 
 
@@ -86,15 +89,15 @@ def test_bad_files_are_skipped_named_and_lose_nothing(make_desk, corpus):
 
 
 def test_unreadable_file_is_skipped(make_desk, corpus, monkeypatch):
-    # Permission bits do not stop root (CI), so the read itself fails here.
-    real = Path.read_bytes
+    # Permission bits do not stop root (CI), so the open itself fails here.
+    real = os.open
 
-    def read_bytes(self):  # type: ignore[no-untyped-def]
-        if self.name == "000_11112fc514e6e23b.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def refusing_open(path, flags, *args):  # type: ignore[no-untyped-def]
+        if Path(path).name == "000_11112fc514e6e23b.txt":
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(documents.os, "open", refusing_open)
     desk, _ = make_desk()
     report = desk.ingest(corpus)
     assert [(s.path, s.reason) for s in report.skipped] == [

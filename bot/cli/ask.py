@@ -10,6 +10,7 @@ import click
 
 from bot import terminal
 from bot.cli import common
+from bot.printable import printable
 from retrieval.config import Mode
 from retrieval.errors import EmptyQuestionError, UserError
 
@@ -95,7 +96,7 @@ def chat(k: int, mode: Mode, as_of: date | None, data_dir: Path | None) -> None:
             try:
                 answer = desk.ask(question, k=k, offset=offset, mode=mode, as_of=as_of)
             except UserError as exc:
-                stdout.print(f"hint: {exc}", style="yellow", markup=False)
+                stdout.print(printable(f"hint: {exc}"), style="yellow", markup=False)
                 continue
             last = (question, offset)
             terminal.print_answer(stdout, answer)

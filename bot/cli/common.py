@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot import terminal
+from bot.printable import printable
 from retrieval.config import Mode, RetrievalConfig
 from retrieval.errors import QuotedeskError, UserError
 
@@ -54,8 +55,11 @@ def make_console(*, stderr: bool = False) -> Console:
 
 
 def fail(message: str, *, code: int) -> NoReturn:
-    """Print ``error: message`` on stderr and exit with ``code``."""
-    make_console(stderr=True).print("error: " + message, style="red", markup=False)
+    """Print ``error: message`` on stderr and exit with ``code``.
+
+    The message may quote a question or a path: its control characters are made visible.
+    """
+    make_console(stderr=True).print("error: " + printable(message), style="red", markup=False)
     sys.exit(code)
 
 
@@ -181,7 +185,7 @@ def ingest_with_progress(
             on_total=lambda total: bar.update(task, total=total),
             on_encoded=lambda n: bar.advance(task, n),
             on_skip=lambda s: stderr.print(
-                f"warning: skipped {s.path}: {s.reason}", style="yellow", markup=False
+                printable(f"warning: skipped {s.path}: {s.reason}"), style="yellow", markup=False
             ),
         )
         report = desk.ingest(folder, prune=prune, progress=callbacks, collection=collection)
@@ -194,6 +198,6 @@ def ensure_corpus(desk: QuoteDesk) -> None:
     if desk.is_empty():
         seeds = default_seeds()
         make_console(stderr=True).print(
-            f"No corpus yet: ingesting {seeds} first.", style="dim", markup=False
+            printable(f"No corpus yet: ingesting {seeds} first."), style="dim", markup=False
         )
         ingest_with_progress(desk, seeds)

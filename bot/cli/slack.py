@@ -65,12 +65,15 @@ def serve(host: str, port: int, workers: int, threads: int, data_dir: Path | Non
 def socket(data_dir: Path | None) -> None:
     """Run the Slack bot in Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
     from bot.slack.config import SlackConfig
+    from bot.slack.retention import HistoryPruner
     from bot.slack.socket_mode import run_socket_mode
 
     with common.user_errors():
         config = SlackConfig.from_env("socket")
         desk = common.open_desk(data_dir)
         common.ensure_corpus(desk)
+        # As serve does: old deliveries and feedback forgotten now and once a day.
+        HistoryPruner(desk.store, days=desk.settings.retention_days).start()
         common.make_console(stderr=True).print("Connecting to Slack in Socket Mode…", style="dim")
         run_socket_mode(config=config, desk=desk)
 

@@ -2,7 +2,8 @@
 validated before they are posted.
 
 Every message is a dict with a ``text`` fallback and ``blocks``. Text from the corpus or from
-a user is escaped for mrkdwn, and whatever would exceed Slack's limits is trimmed with "…".
+a user is escaped for mrkdwn (and its control characters made visible), and whatever would
+exceed Slack's limits is trimmed with "…".
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.labels import date_label, source_label
-from bot.slack.state import AnswerState
+from bot.printable import printable
+from bot.slack.state import MAX_QUESTION, AnswerState
 from retrieval.answer import Answer, Quote, SourceInfo
 
 MAX_TEXT = 3000  # characters in a section or a context element
@@ -35,6 +37,7 @@ ACTION_DOWN = "qd_feedback_down"
 
 NOT_FOUND = "I couldn't find anything in the documents that answers that."
 NO_MORE = "No more quotes for this question."
+CUT = f"✂️ Only the first {MAX_QUESTION} characters of the question were read."
 APOLOGY = "Sorry, something went wrong while looking that up. It has been logged; please try again."
 USAGE = (
     "Ask me a question about the documents and I'll quote the passages that answer it, "
@@ -46,13 +49,15 @@ Message = dict[str, Any]
 
 
 def escape(text: str) -> str:
-    """Escape the three characters mrkdwn gives meaning to, so text can't ping or link.
+    """Escape the three characters mrkdwn gives meaning to, so text can't ping or link, and
+    make control characters visible (:func:`~bot.printable.printable`), so a bidirectional
+    override in a corpus file can't reorder how a quote reads.
 
     Example:
         >>> escape("<!channel> & <http://evil|click>")
         '&lt;!channel&gt; &amp; &lt;http://evil|click&gt;'
     """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def fit(render: Callable[[int], str], length: int, limit: int = MAX_TEXT) -> str:
@@ -118,7 +123,12 @@ def _bold(text: str) -> str:
 
 
 def answer_message(
-    answer: Answer, *, k: int, shareable: bool = False, shared_by: str | None = None
+    answer: Answer,
+    *,
+    k: int,
+    shareable: bool = False,
+    shared_by: str | None = None,
+    cut: bool = False,
 ) -> Message:
     """The message for one page of an answer.
 
@@ -127,6 +137,7 @@ def answer_message(
         k: Quotes per page (a full page offers "More quotes").
         shareable: Add "Share in channel" (for a private answer to ``/ask``).
         shared_by: The Slack user id of whoever shared it in the channel.
+        cut: The question was cut to ``MAX_QUESTION`` characters: say so under it.
 
     Example:
         >>> message = answer_message(desk.ask("why did Baku skip the meeting?", k=3), k=3)
@@ -134,6 +145,8 @@ def answer_message(
         ['blocks', 'text']
     """
     blocks: list[Block] = [_section(clipped(answer.question, prefix="*Q:* "))]
+    if cut:
+        blocks.append(_context(CUT))
     if shared_by and shared_by.isalnum():  # a real user id only: nothing forged becomes a ping
         blocks.append(_context(f"Shared by <@{shared_by}>"))
     state = AnswerState(answer.question, offset=answer.offset, k=k, as_of=answer.as_of)

@@ -1,15 +1,23 @@
 """The WSGI app ``quotedesk serve`` runs under gunicorn: ``POST /slack/events`` (events, slash
 commands and interactivity, as the manifest names it) and ``GET /healthz``.
 
-Malformed requests get a 4xx here: Bolt would raise on a body that isn't JSON or a form.
+Every request to ``/slack/events`` is checked here before Bolt sees it, whatever Bolt's own
+settings: its body is read in bounded memory (413 over ``MAX_BODY``, declared or chunked), its
+signature verified with the signing secret (401 when wrong, missing or older than five
+minutes; the app refuses to start without a secret), and a signed body that is not a JSON
+object or a form, or not shaped like Slack's payloads (:mod:`bot.slack.shape`), gets a 400.
+Bolt would raise on those, and a 500 makes Slack retry.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,10 +25,11 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import parse_body
-from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.app import build_app
-from bot.slack.config import SlackConfig
+from bot.slack.config import SlackConfig, SlackConfigError
+from bot.slack.retention import HistoryPruner
+from bot.slack.shape import shape_problem
 from retrieval import QuoteDesk, Settings
 
 if TYPE_CHECKING:
@@ -30,6 +39,12 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 # Slack's payloads are far smaller; anything bigger is not from Slack.
 MAX_BODY = 1_000_000
+NO_SECRET = (
+    "SLACK_SIGNING_SECRET is not set: the HTTP server verifies every request with it and "
+    "will not start without it"
+)
+# Slack signs the time it sent a request; an older (or later) one is a replay: Slack's rule.
+MAX_CLOCK_SKEW = 5 * 60
 
 # Bolt's own default for its listener executor.
 LISTENER_THREADS = 5
@@ -87,18 +102,89 @@ class ListenerPool(ThreadPoolExecutor):
             self._changed.notify_all()
 
 
+def signature_is_valid(
+    secret: str, body: bytes, timestamp: str, signature: str, *, now: float | None = None
+) -> bool:
+    """Whether ``signature`` is Slack's for ``body`` sent at ``timestamp``, within five minutes
+    of ``now``: ``v0=`` and the HMAC-SHA256 of ``v0:{timestamp}:{body}`` with the signing
+    secret.
+
+    Unlike ``slack_sdk``'s verifier, which raises on a timestamp that is no number or a
+    signature with non-ASCII characters, this one finds any header value merely invalid.
+
+    Example:
+        >>> mac = hmac.new(b"s", b"v0:1:{}", hashlib.sha256).hexdigest()
+        >>> signature_is_valid("s", b"{}", "1", "v0=" + mac, now=1)
+        True
+    """
+    if not secret or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) < 16):
+        return False
+    now = time.time() if now is None else now
+    if abs(now - int(timestamp)) > MAX_CLOCK_SKEW:
+        return False
+    expected = hmac.new(
+        secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256
+    ).hexdigest()
+    return hmac.compare_digest(("v0=" + expected).encode(), signature.encode("utf-8", "replace"))
+
+
+class Refused(Exception):
+    """A request answered with ``status`` before it reaches Bolt."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def read_body(environ: WSGIEnvironment, *, limit: int = MAX_BODY) -> bytes:
+    """The request's body, never more than ``limit`` bytes of it read.
+
+    Raises:
+        Refused: 413 when the body is (or is declared) longer than ``limit``; 400 for a
+            Content-Length that is no length or a body shorter than it; 411 for a chunked
+            body a server cannot end for us (gunicorn can; wsgiref's development server
+            cannot, and reading would wait for the client to hang up).
+    """
+    stream = environ.get("wsgi.input")
+    declared = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if declared:
+        if not declared.isdigit() or len(declared) > 15:
+            raise Refused(400, "Bad Request")
+        length = int(declared)
+        if length > limit:
+            raise Refused(413, "Payload Too Large")
+        data = stream.read(length) if stream is not None and length else b""
+        if len(data) != length:
+            raise Refused(400, "Bad Request")
+        return bytes(data)
+    if "chunked" not in str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower():
+        return b""
+    if stream is None or not environ.get("wsgi.input_terminated"):
+        raise Refused(411, "Length Required")
+    data = stream.read(limit + 1)  # the server ends the stream at the last chunk
+    if len(data) > limit:
+        raise Refused(413, "Payload Too Large")
+    return bytes(data)
+
+
 class SlackWsgi:
     """Routes requests to the Bolt app and answers health checks.
 
     Args:
         app: The Bolt app.
         ready: Set once the model and the index are loaded; until then /healthz is 503.
-        signing_secret: To tell a forged malformed request (401) from a genuine one (400).
+        signing_secret: Every request to /slack/events must be signed with it.
         listeners: The app's listener executor, when it is a :class:`ListenerPool`.
 
     Attributes:
         failed: Why loading failed (/healthz stays 503), or None.
         warmer: The thread loading the model and the index, once started.
+        pruner: The thread forgetting old deliveries and feedback, once started.
+
+    Raises:
+        SlackConfigError: ``signing_secret`` is empty: there is no serving Slack over HTTP
+            without checking who sent each request.
     """
 
     def __init__(
@@ -109,12 +195,15 @@ class SlackWsgi:
         signing_secret: str,
         listeners: ListenerPool | None = None,
     ):
+        if not signing_secret.strip():
+            raise SlackConfigError(NO_SECRET)
         self.app = app
         self.ready = ready
         self.listeners = listeners
         self.failed: str | None = None
         self.warmer: threading.Thread | None = None
-        self._verifier = SignatureVerifier(signing_secret)
+        self.pruner: HistoryPruner | None = None
+        self._secret = signing_secret
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = WsgiHttpRequest(environ)
@@ -136,30 +225,34 @@ class SlackWsgi:
         return 200, json.dumps({"ok": True, "status": "ready"})
 
     def _dispatch(self, request: WsgiHttpRequest) -> tuple[int, str]:
-        length = int(request.environ.get("CONTENT_LENGTH") or 0)
-        if length > MAX_BODY:
-            return 413, "Payload Too Large"
+        try:
+            data = read_body(request.environ)
+        except Refused as refused:
+            return refused.status, refused.reason
         headers = request.get_headers()
+        if not signature_is_valid(
+            self._secret,
+            data,
+            str(headers.get("x-slack-request-timestamp") or ""),
+            str(headers.get("x-slack-signature") or ""),
+        ):
+            # Nothing of the request is logged: it is not Slack's, and it may be anything.
+            log.info("refused a request without a valid signature (wrong, missing or stale)")
+            return 401, "Unauthorized"
+        # Signed with our secret from here on: Slack's, or whoever holds the secret.
         try:
-            raw = request.get_body()
-        except UnicodeDecodeError:
+            raw = data.decode("utf-8")
+            body = parse_body(raw, str(headers.get("content-type") or ""))
+            problem = shape_problem(body) if isinstance(body, dict) else "not an object"
+            if problem is None:
+                bolt_request = BoltRequest(body=raw, query=request.query_string, headers=headers)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
+            problem = "not UTF-8, JSON or a form"
+        if problem is not None:
+            log.warning("refused a signed request that is not shaped like Slack's: %s", problem)
             return 400, "Bad Request"
-        try:
-            if not isinstance(parse_body(raw, str(headers.get("content-type") or "")), dict):
-                return self._malformed(raw, headers)
-            bolt_request = BoltRequest(body=raw, query=request.query_string, headers=headers)
-        except (ValueError, TypeError, AttributeError, KeyError):  # not JSON, not a form, …
-            return self._malformed(raw, headers)
         response = self.app.dispatch(bolt_request)
         return response.status, response.body
-
-    def _malformed(self, raw: str, headers: Mapping[str, object]) -> tuple[int, str]:
-        valid = self._verifier.is_valid(
-            body=raw,
-            timestamp=str(headers.get("x-slack-request-timestamp") or ""),
-            signature=str(headers.get("x-slack-signature") or ""),
-        )
-        return (400, "Bad Request") if valid else (401, "Unauthorized")
 
 
 def _respond(start_response: StartResponse, status: int, body: str) -> list[bytes]:
@@ -188,11 +281,15 @@ def create_wsgi_app(
         >>> make_server("127.0.0.1", 3000, create_wsgi_app()).serve_forever()
     """
     config = config or SlackConfig.from_env("http")
+    if not config.signing_secret.strip():  # before build_app calls Slack: refuse at once
+        raise SlackConfigError(NO_SECRET)
     desk = desk or QuoteDesk(settings or Settings.resolve())
     ready = threading.Event()
     listeners = ListenerPool()
     app = build_app(config=config, desk=desk, listener_executor=listeners)
     wsgi = SlackWsgi(app, ready=ready, signing_secret=config.signing_secret, listeners=listeners)
+    # Each worker prunes: a DELETE of rows already gone costs nothing.
+    wsgi.pruner = HistoryPruner(desk.store, days=desk.settings.retention_days).start()
 
     def warm() -> None:
         try:
@@ -223,21 +320,34 @@ def serve(
     background, so /healthz tells the platform when it may send traffic. (Loading torch
     before forking, as ``--preload`` would, is not safe with its thread pools.)
     """
-    from gunicorn.app.base import BaseApplication
+    run_gunicorn(
+        lambda: create_wsgi_app(config=config, settings=settings),
+        gunicorn_options(host=host, port=port, workers=workers, threads=threads),
+    )
 
-    options = {
+
+def gunicorn_options(
+    *, host: str, port: int, workers: int, threads: int, loglevel: str = "info"
+) -> dict[str, object]:
+    """How ``quotedesk serve`` runs gunicorn (the tests run it the same way)."""
+    return {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",
         "accesslog": "-",
         "errorlog": "-",
-        "loglevel": "info",
+        "loglevel": loglevel,
         # The first load of the model can take a while on a small machine.
         "timeout": 120,
         # gunicorn's control socket is one path per user: two servers on a host would clash.
         "control_socket_disable": True,
     }
+
+
+def run_gunicorn(load: Callable[[], SlackWsgi], options: dict[str, object]) -> None:
+    """Serve what ``load`` builds (called in each worker, after the fork) until stopped."""
+    from gunicorn.app.base import BaseApplication
 
     class Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -245,6 +355,6 @@ def serve(
                 self.cfg.set(key, value)
 
         def load(self) -> SlackWsgi:
-            return create_wsgi_app(config=config, settings=settings)
+            return load()
 
     Gunicorn().run()

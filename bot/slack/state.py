@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from retrieval.config import RetrievalConfig
+from retrieval.query import clean_question
 
 # Slack's limit on a button value.
 MAX_VALUE = 2000
@@ -16,6 +17,13 @@ MAX_VALUE = 2000
 MAX_QUESTION = 450
 # Quotes a page may ask for: the core's one limit.
 MAX_K = RetrievalConfig().max_k
+# The deepest page a button may ask for: "More quotes" clicked some hundreds of times. A
+# forged offset beyond it would have every click rank the whole corpus.
+MAX_OFFSET = 1000
+
+
+class InvalidStateError(ValueError):
+    """A button value this bot did not write: forged, or from a version with another format."""
 
 
 def day_of(ts: str | None) -> date | None:
@@ -62,19 +70,37 @@ class AnswerState:
         return AnswerState(self.question, offset=self.offset + self.k, k=self.k, as_of=self.as_of)
 
     @classmethod
-    def parse(cls, value: str) -> AnswerState:
-        """Raises ValueError when ``value`` is not a state this bot wrote."""
+    def parse(cls, value: object) -> AnswerState:
+        """The state in a button's value, which arrives from outside: a question that could
+        not have been written here is cleaned and cut as this bot would have.
+
+        Raises:
+            InvalidStateError: ``value`` is not a state this bot wrote.
+        """
+        if not isinstance(value, str):
+            raise InvalidStateError(f"not a quotedesk button value: {value!r:.80}")
         try:
             data = json.loads(value)
+            passages = data.get("p", ())
+            if not isinstance(passages, list) or len(passages) > MAX_K:
+                raise ValueError("passages")
             state = cls(
-                question=str(data["q"]),
-                offset=int(data["o"]),
-                k=int(data["k"]),
-                passages=tuple(int(p) for p in data.get("p", ())),
+                question=clean_question(str(data["q"]))[:MAX_QUESTION],
+                offset=_whole(data["o"]),
+                k=_whole(data["k"]),
+                passages=tuple(_whole(p) for p in passages),
                 as_of=date.fromisoformat(data["d"]) if data.get("d") else None,
             )
-        except (TypeError, KeyError, ValueError) as exc:
-            raise ValueError(f"not a quotedesk button value: {value[:80]!r}") from exc
-        if state.offset < 0 or not 1 <= state.k <= MAX_K:
-            raise ValueError(f"button value out of range: {value[:80]!r}")
+        except (TypeError, KeyError, ValueError, AttributeError, RecursionError):
+            # No chained traceback: a forged value is logged as one line (see deliver).
+            raise InvalidStateError(f"not a quotedesk button value: {value[:80]!r}") from None
+        if not 0 <= state.offset <= MAX_OFFSET or not 1 <= state.k <= MAX_K:
+            raise InvalidStateError(f"button value out of range: {value[:80]!r}")
         return state
+
+
+def _whole(value: object) -> int:
+    # JSON numbers only: int("9" * 5000) would raise, 1e308 would overflow, True is no count.
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**53:
+        raise ValueError(value)
+    return value

@@ -1,5 +1,9 @@
 """Buttons: "Share in channel", "More quotes", 👍 and 👎. What they act on travels in the
-button's value (:class:`AnswerState`), so any running copy of the bot can handle a click."""
+button's value (:class:`AnswerState`), so any running copy of the bot can handle a click.
+
+Any other interactive request (an unknown button, a view submitted or closed, a shortcut, a
+menu's options) is acknowledged and nothing more: the bot offers none of them, and Bolt's 404
+would show the user an error."""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ def register(app: App, *, desk: QuoteDesk) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, logger: Any
     ) -> None:
         ack()
-        user = (body.get("user") or {}).get("id")
+        user = _id(body.get("user"))
 
         def share(message: Message) -> None:
             respond(response_type="in_channel", replace_original=False, **message)
@@ -38,7 +42,7 @@ def register(app: App, *, desk: QuoteDesk) -> None:
 
         deliver(
             share,
-            lambda: answer(desk, AnswerState.parse(action["value"]), shared_by=user),
+            lambda: answer(desk, AnswerState.parse(action.get("value")), shared_by=user),
             logger=logger,
             aside=privately(respond),
         )
@@ -49,10 +53,11 @@ def register(app: App, *, desk: QuoteDesk) -> None:
     ) -> None:
         ack()
         # A private answer keeps its "Share in channel" button on the next page.
-        private = bool((body.get("container") or {}).get("is_ephemeral"))
+        container = body.get("container")
+        private = isinstance(container, dict) and container.get("is_ephemeral") is True
         deliver(
             lambda m: respond(replace_original=True, **m),
-            lambda: answer(desk, AnswerState.parse(action["value"]), shareable=private),
+            lambda: answer(desk, AnswerState.parse(action.get("value")), shareable=private),
             logger=logger,
             aside=privately(respond),
         )
@@ -68,7 +73,7 @@ def register(app: App, *, desk: QuoteDesk) -> None:
         ack()
 
         def store() -> Message:
-            state = AnswerState.parse(action["value"])
+            state = AnswerState.parse(action.get("value"))
             shown = desk.store.passages(state.passages)
             desk.store.record_feedback(
                 Feedback(
@@ -78,10 +83,31 @@ def register(app: App, *, desk: QuoteDesk) -> None:
                         {"passage_id": p, "source": shown[p].document.path if p in shown else None}
                         for p in state.passages
                     ),
-                    user_id=(body.get("user") or {}).get("id"),
-                    channel_id=(body.get("channel") or {}).get("id"),
+                    user_id=_id(body.get("user")),
+                    channel_id=_id(body.get("channel")),
                 )
             )
             return notice(THANKS)
 
         deliver(privately(respond), store, logger=logger)
+
+    # Last: what the bot never offers. Each is acknowledged with an empty 200.
+    anything = re.compile(".*")
+
+    @app.action(anything)
+    @app.view(anything)
+    @app.view_closed(anything)
+    @app.shortcut(anything)
+    def on_other_interaction(ack: Ack, body: dict[str, Any], logger: logging.Logger) -> None:
+        ack()
+        logger.debug("acknowledged a %.40r request, which needs no answer", body.get("type"))
+
+    @app.options(anything)
+    def on_options(ack: Ack) -> None:
+        ack(options=[])
+
+
+def _id(entity: object) -> str | None:
+    """The ``id`` of a payload's ``user`` or ``channel`` object, when it has a string one."""
+    value = entity.get("id") if isinstance(entity, dict) else None
+    return value if isinstance(value, str) else None

@@ -1,6 +1,7 @@
 """What every listener does: read the question, answer it, and never leave the user waiting
 on nothing. Something the asker can fix (a :class:`UserError`) gets its hint, an empty question
-the usage help, and any other error a short apology and a logged stack trace."""
+the usage help, a button value this bot did not write one warning line and an apology, and any
+other error a short apology and a logged stack trace."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from bot.slack.blocks import (
     hint_message,
     usage_message,
 )
-from bot.slack.state import MAX_QUESTION, AnswerState
+from bot.slack.state import MAX_QUESTION, AnswerState, InvalidStateError
 from retrieval import QuoteDesk
 from retrieval.errors import EmptyQuestionError, UserError
+from retrieval.query import clean_question
 
 Post = Callable[[Message], Any]
 
@@ -29,7 +31,9 @@ _ENTITY = re.compile(r"&(lt|gt|amp);")
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&"}
 
 
-def question_from(text: str, *, bot_user_id: str | None = None) -> str:
+def question_from(
+    text: object, *, bot_user_id: str | None = None, limit: int | None = MAX_QUESTION
+) -> str:
     """The question in a Slack message, as plain words.
 
     Slack's markup becomes what it shows: a mention of the bot, of a user without a label, of
@@ -37,11 +41,16 @@ def question_from(text: str, *, bot_user_id: str | None = None) -> str:
     become nothing; a labelled user, channel, user group or date becomes its label; a link
     becomes its label, or its address when it has none. Then Slack's escaping is undone (the
     renderer escapes again, so typed ``<!channel>`` is echoed, never sent as a ping),
-    whitespace collapsed and the result cut to ``MAX_QUESTION`` characters.
+    control characters made spaces and bidirectional overrides dropped
+    (:func:`~retrieval.query.clean_question`), whitespace collapsed and the result cut to
+    ``limit`` characters.
 
     Args:
-        text: The message text as Slack sends it (event ``text``, command ``text``).
+        text: The message text as Slack sends it (event ``text``, command ``text``); anything
+            but a string (a payload without text) is no question.
         bot_user_id: The bot's own user id: its mention is dropped even with a label.
+        limit: Characters kept (``MAX_QUESTION``); ``None`` keeps all, to tell whether a
+            question was cut.
 
     Example:
         >>> question_from(
@@ -61,23 +70,44 @@ def question_from(text: str, *, bot_user_id: str | None = None) -> str:
         # A link: what it shows; an e-mail address without its scheme.
         return label or inner.removeprefix("mailto:")
 
+    if not isinstance(text, str):
+        return ""
     text = _MARKUP.sub(words, text)
     # One pass, so "&amp;lt;" (a typed "&lt;") becomes "&lt;", not "<".
     text = _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text)
-    return " ".join(text.split())[:MAX_QUESTION]
+    question = " ".join(clean_question(text).split())
+    return question if limit is None else question[:limit]
+
+
+def read_question(text: object, *, bot_user_id: str | None = None) -> tuple[str, bool]:
+    """The question in a Slack message (see :func:`question_from`), and whether it was cut to
+    ``MAX_QUESTION`` characters (the answer then says so).
+
+    Example:
+        >>> read_question("why? " * 200)[1]
+        True
+    """
+    whole = question_from(text, bot_user_id=bot_user_id, limit=None)
+    return whole[:MAX_QUESTION], len(whole) > MAX_QUESTION
 
 
 def answer(
-    desk: QuoteDesk, state: AnswerState, *, shareable: bool = False, shared_by: str | None = None
+    desk: QuoteDesk,
+    state: AnswerState,
+    *,
+    shareable: bool = False,
+    shared_by: str | None = None,
+    cut: bool = False,
 ) -> Message:
-    """The message answering ``state``'s question (its page).
+    """The message answering ``state``'s question (its page); ``cut``: the question was cut
+    to ``MAX_QUESTION`` characters, and the message says so.
 
     Raises:
         UserError: The question can't be answered as asked (no words, an unreadable filter);
             :func:`deliver` turns it into the usage help or its hint.
     """
     result = desk.ask(state.question, k=state.k, offset=state.offset, as_of=state.as_of)
-    return answer_message(result, k=state.k, shareable=shareable, shared_by=shared_by)
+    return answer_message(result, k=state.k, shareable=shareable, shared_by=shared_by, cut=cut)
 
 
 def deliver(
@@ -91,6 +121,8 @@ def deliver(
     private note that leaves an answer already shown, or not yet shared, as it is):
 
     - a :class:`UserError` from ``build``: its hint, or the usage help for an empty question;
+    - an :class:`InvalidStateError` (a forged or outdated button value): one line logged at
+      WARNING, no stack trace (it is not a bug here), and the apology;
     - any other error from building or posting: the stack trace is logged, an apology posted.
     """
     aside = aside or post
@@ -98,6 +130,10 @@ def deliver(
         message = build()
     except EmptyQuestionError:
         _post(aside, usage_message(), logger)
+        return
+    except InvalidStateError as error:
+        logger.warning("ignored a button: %s", error)
+        _post(aside, apology_message(), logger)
         return
     except UserError as error:  # the whole family: the asker can act on its message
         logger.info("not answered, the asker can fix it: %s", error)

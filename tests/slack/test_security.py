@@ -1,0 +1,410 @@
+"""Security of the Slack side: every request's signature is checked, whatever Bolt is told;
+HTTP never runs without a signing secret; stale requests are refused; no token or secret
+reaches a log, in process or under gunicorn at DEBUG; chunked bodies are bounded under
+gunicorn; the manifest asks for the scopes the code uses and no more; old deliveries and
+feedback are forgotten."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.slack.blocks import ACTION_MORE, ACTION_SHARE, ACTION_UP
+from bot.slack.config import SlackConfig, SlackConfigError
+from bot.slack.payloads import (
+    FORM,
+    action_body,
+    command_body,
+    dm_event,
+    event_body,
+    mention_event,
+    signed_headers,
+)
+from bot.slack.retention import HistoryPruner
+from bot.slack.server import MAX_BODY, SlackWsgi, create_wsgi_app
+from bot.slack.standin import RESPONSE_METHOD, Call, StandIn
+from retrieval import QuoteDesk
+from retrieval.records import Feedback
+from tests.helpers import ROOT
+from tests.slack.conftest import SECRET, WAIT, Bot, channel, fake_desk_at, request, running
+from tests.slack.served import DEBUG_LOGGERS
+from tests.slack.test_commands import free_port
+from tests.slack.test_fuzz_http import call
+from tests.slack.test_http import BAKU, buttons
+
+# Distinctive, so that finding one in a log cannot be a coincidence.
+BOT_TOKEN = "xoxb-1111-2222-S3CR3TB0TT0KENVALUE"
+APP_TOKEN = "xapp-1-A0QD-3333-S3CR3TAPPT0KENVALUE"
+SIGNING_SECRET = "s3cr3t-s1gn1ng-v4lue-for-the-log-test"
+SECRETS = {
+    "bot token": BOT_TOKEN,
+    "bot token (its secret part)": "S3CR3TB0TT0KENVALUE",
+    "app token": APP_TOKEN,
+    "app token (its secret part)": "S3CR3TAPPT0KENVALUE",
+    "signing secret": SIGNING_SECRET,
+}
+
+
+def leaked(text: str) -> list[str]:
+    return [name for name, secret in SECRETS.items() if secret in text]
+
+
+# --- the signing secret ----------------------------------------------------------------------
+
+
+def test_http_refuses_to_start_without_a_signing_secret(
+    fake_desk: QuoteDesk, slack: StandIn
+) -> None:
+    with pytest.raises(SlackConfigError, match="SLACK_SIGNING_SECRET is not set"):
+        SlackConfig.from_env("http", {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": " "})
+    for secret in ("", "   "):
+        config = SlackConfig(bot_token="xoxb-1", signing_secret=secret, api_url=slack.api_url)
+        calls = len(slack.calls)
+        with pytest.raises(SlackConfigError, match="will not start without it"):
+            create_wsgi_app(config=config, desk=fake_desk)
+        assert len(slack.calls) == calls  # refused before Bolt called Slack
+    app = App(token="xoxb-1", signing_secret="s", token_verification_enabled=False)
+    with pytest.raises(SlackConfigError):
+        SlackWsgi(app, ready=__import__("threading").Event(), signing_secret="")
+
+
+def test_signatures_are_checked_even_if_bolt_is_told_not_to(slack: StandIn) -> None:
+    # Socket Mode builds its app without verification; the HTTP server checks every request
+    # itself, so no setting of Bolt's can open it.
+    app = App(
+        client=WebClient(token="xoxb-1", base_url=slack.api_url),
+        signing_secret="",
+        request_verification_enabled=False,
+    )
+    wsgi = SlackWsgi(app, ready=__import__("threading").Event(), signing_secret=SIGNING_SECRET)
+    body = json.dumps({"type": "url_verification", "challenge": "c"}).encode()
+    assert call(wsgi, body, {"Content-Type": "application/json"})[0] == 401
+    forged = signed_headers(body.decode(), secret="not-the-secret")
+    assert call(wsgi, body, forged)[0] == 401
+    status, reply = call(wsgi, body, signed_headers(body.decode(), secret=SIGNING_SECRET))
+    assert (status, json.loads(reply)) == (200, {"challenge": "c"})
+
+
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [(0, 200), (-299, 200), (299, 200), (-301, 401), (301, 401), (-3600, 401), (-86400, 401)],
+)
+def test_requests_more_than_five_minutes_old_or_ahead_are_401(
+    bot: Bot, offset: int, status: int
+) -> None:
+    body = json.dumps({"type": "url_verification", "challenge": "c"})
+    assert bot.post(body, timestamp=int(time.time()) + offset).status == status
+
+
+# --- tokens and secrets never logged -----------------------------------------------------------
+
+
+def full_flow(bot: Bot, *, secret: str, wait: Callable[[str], list[Call]]) -> None:
+    """Everything a workspace does to the bot, good and bad, over HTTP."""
+    post = functools.partial(bot.post, secret=secret)
+    challenge = json.dumps({"type": "url_verification", "challenge": "c"})
+    assert post(challenge).status == 200
+    assert post(event_body(mention_event(BAKU, channel=channel()))).status == 200
+    assert post(event_body(dm_event(BAKU, channel=channel("D")))).status == 200
+    home = {"type": "app_home_opened", "user": "U0ASKER", "channel": "D0HOME", "tab": "home"}
+    assert post(event_body(home)).status == 200
+    url = bot.response_url()
+    assert post(command_body("/ask", BAKU, response_url=url), content_type=FORM).status == 200
+    values = buttons(wait(url)[0].params)
+    for action in (ACTION_MORE, ACTION_UP, ACTION_SHARE):
+        clicked = bot.response_url()
+        body = action_body(action, values[action], response_url=clicked, ephemeral=True)
+        assert post(body, content_type=FORM).status == 200
+        wait(clicked)
+    forged = bot.response_url()
+    body = action_body(ACTION_MORE, "{forged", response_url=forged)
+    assert post(body, content_type=FORM).status == 200
+    wait(forged)
+    listed = bot.response_url()
+    assert post(command_body("/sources", "", response_url=listed), content_type=FORM).status == 200
+    wait(listed)
+    assert post(challenge, secret="not-the-secret").status == 401
+    assert post(challenge, timestamp=int(time.time()) - 3600).status == 401
+    assert post("{not json").status == 400
+
+
+@pytest.fixture
+def everything_logged() -> Iterator[io.StringIO]:
+    """Every log record of this process, at DEBUG, into one buffer."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    loggers = [root, *(logging.getLogger(name) for name in DEBUG_LOGGERS)]
+    levels = [logger.level for logger in loggers]
+    root.addHandler(handler)
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield buffer
+    finally:
+        root.removeHandler(handler)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def test_no_token_or_secret_is_logged_in_process_at_debug(
+    fake_desk: QuoteDesk, slack: StandIn, everything_logged: io.StringIO
+) -> None:
+    config = SlackConfig(
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        app_token=APP_TOKEN,
+        api_url=slack.api_url,
+    )
+    with running(fake_desk, slack=slack, config=config) as bot:
+        full_flow(bot, secret=SIGNING_SECRET, wait=bot.responses)
+    # Socket Mode's use of the app token: asking Slack for a websocket URL.
+    from slack_sdk.socket_mode.builtin import SocketModeClient
+
+    client = SocketModeClient(
+        app_token=APP_TOKEN, web_client=WebClient(token=BOT_TOKEN, base_url=slack.api_url)
+    )
+    try:
+        client.issue_new_wss_url()
+    except Exception as exc:  # the stand-in has no websocket: what matters is the log
+        logging.getLogger("tests").debug("no websocket from the stand-in: %r", exc)
+    finally:
+        client.close()
+    logged = everything_logged.getvalue()
+    assert "chat.postMessage" in logged and "DEBUG slack_bolt" in logged  # it did log
+    assert leaked(logged) == []
+
+
+@pytest.fixture
+def gunicorn_bot(tmp_path: Path, slack: StandIn) -> Iterator[tuple[Bot, Callable[[], str]]]:
+    """``quotedesk serve``'s gunicorn on the fake desk, every logger at DEBUG; yields the bot
+    and a function that stops the server and returns everything it printed."""
+    port = free_port()
+    log_path = tmp_path / "gunicorn.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "PORT": str(port),
+        "QUOTEDESK_DATA_DIR": str(tmp_path / "data"),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.slack.served"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop() -> str:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        return log_path.read_text()
+
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if request(url + "/healthz").status == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail("gunicorn never became healthy:\n" + stop())
+        yield Bot(url=url, slack=slack), stop
+    finally:
+        stop()
+
+
+def test_no_token_or_secret_is_logged_by_gunicorn_at_debug(
+    gunicorn_bot: tuple[Bot, Callable[[], str]],
+) -> None:
+    bot, stop = gunicorn_bot
+
+    def wait(url: str) -> list[Call]:
+        found = bot.slack.wait_for(RESPONSE_METHOD, path=url[len(bot.slack.url) :], timeout=WAIT)
+        assert found, f"nothing posted to {url}"
+        return found
+
+    full_flow(bot, secret=SIGNING_SECRET, wait=wait)
+    bot.slack.wait_idle(quiet=0.5, timeout=WAIT)
+    logged = stop()
+    assert "[DEBUG]" in logged and "DEBUG slack_bolt" in logged, logged[-2000:]  # it did log
+    assert "POST /slack/events" in logged  # the access log too
+    assert leaked(logged) == []
+
+
+def test_chunked_bodies_are_read_bounded_under_gunicorn(
+    gunicorn_bot: tuple[Bot, Callable[[], str]],
+) -> None:
+    import http.client
+
+    bot, _ = gunicorn_bot
+    host, port = bot.url.removeprefix("http://").split(":")
+
+    def chunked(body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection(host, int(port), timeout=WAIT)
+        try:
+            pieces = (body[i : i + 65536] for i in range(0, len(body), 65536))
+            connection.request(
+                "POST", "/slack/events", body=pieces, headers=headers, encode_chunked=True
+            )
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    small = json.dumps({"type": "url_verification", "challenge": "c-chunked"})
+    status, reply = chunked(small.encode(), signed_headers(small, secret=SIGNING_SECRET))
+    assert (status, json.loads(reply)) == (200, {"challenge": "c-chunked"})
+    # Signed and valid, only too big, and without a Content-Length to say so beforehand.
+    big = json.dumps({"type": "url_verification", "challenge": "c", "pad": "x" * MAX_BODY})
+    status, reply = chunked(big.encode(), signed_headers(big, secret=SIGNING_SECRET))
+    assert (status, reply) == (413, b"Payload Too Large")
+    assert request(bot.url + "/healthz").status == 200  # and the server is fine
+
+
+# --- the manifest's scopes ---------------------------------------------------------------------
+
+# Why each scope is asked for: the Web API methods the code calls, the events it subscribes
+# to, the commands it registers. Nothing else: every other scope is one a leaked token would
+# lend to whoever holds it.
+METHOD_SCOPES = {
+    "auth.test": None,  # any token may call it
+    "chat.postMessage": "chat:write",  # replies in channels, threads and DMs
+    RESPONSE_METHOD: None,  # response_url: needs no token at all
+    # Socket Mode, with the app-level token (its connections:write scope, not a bot scope).
+    "apps.connections.open": None,
+}
+EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history"}
+COMMAND_SCOPE = "commands"
+
+
+def test_the_manifest_asks_for_the_scopes_the_code_uses_and_no_more(
+    bot: Bot, slack: StandIn
+) -> None:
+    full_flow(bot, secret=SECRET, wait=bot.responses)
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    commands = manifest["features"]["slash_commands"]
+    # Every Web API method the bot called, in that flow and every test before, is known.
+    called = {c.method for c in slack.calls}
+    assert called <= set(METHOD_SCOPES), f"a method without a known scope: {called}"
+    needed = {METHOD_SCOPES[m] for m in called} | {EVENT_SCOPES[e] for e in events}
+    needed |= {COMMAND_SCOPE} if commands else set()
+    assert (
+        scopes == needed - {None} == {"app_mentions:read", "chat:write", "commands", "im:history"}
+    )
+    # DMs reach the bot through the Messages tab; it never opens one (no im:write) nor lists
+    # conversations (no im:read).
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+    # The code calls only chat.postMessage through its client (and respond(), response_url).
+    listeners = "".join(p.read_text() for p in (ROOT / "bot" / "slack" / "listeners").glob("*.py"))
+    assert {"client.chat_postMessage"} == {
+        "client." + word.split("(")[0]
+        for word in listeners.split("client.")[1:]
+        if word[:1].islower()
+    }
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def history_desk(tmp_path: Path) -> QuoteDesk:
+    desk = fake_desk_at(tmp_path)
+    desk.store.claim_delivery("EvOld")
+    desk.store.record_feedback(Feedback("up", "why?", (), "U1", "C1"))
+    return desk
+
+
+def test_history_older_than_the_retention_is_pruned(history_desk: QuoteDesk) -> None:
+    store = history_desk.store
+    later = datetime.now(UTC)
+    pruner = HistoryPruner(store, days=30, now=lambda: later)
+    later += timedelta(days=29)
+    assert pruner.prune() == 0  # 29 days old: kept
+    assert store.feedback() and not store.claim_delivery("EvOld")
+    later += timedelta(days=2)
+    assert pruner.prune() == 2  # 31 days old: forgotten
+    assert store.feedback() == [] and store.claim_delivery("EvOld")
+    assert (pruner.runs, pruner.removed) == (2, 2)
+
+
+def test_the_pruner_runs_at_start_and_then_periodically(history_desk: QuoteDesk) -> None:
+    later = datetime.now(UTC) + timedelta(days=31)
+    pruner = HistoryPruner(
+        history_desk.store, days=30, interval=timedelta(seconds=0.05), now=lambda: later
+    ).start()
+    try:
+        assert pruner.wait_runs(3, timeout=WAIT)
+        assert pruner.removed == 2 and history_desk.store.feedback() == []
+    finally:
+        pruner.stop()
+
+
+def test_a_failing_prune_is_logged_and_tried_again(
+    history_desk: QuoteDesk, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(**_: Any) -> int:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(history_desk.store, "prune_history", fail)
+    pruner = HistoryPruner(history_desk.store, days=30)
+    assert pruner.prune() == 0 and pruner.runs == 1
+    assert "could not prune" in caplog.text
+
+
+def test_serve_prunes_at_start_up_with_the_configured_retention(
+    tmp_path: Path, slack: StandIn, slack_config: SlackConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUOTEDESK_RETENTION_DAYS", "7")
+    desk = fake_desk_at(tmp_path)
+    assert desk.settings.retention_days == 7
+    with running(desk, slack=slack, config=slack_config) as bot:
+        assert bot.wsgi is not None and bot.wsgi.pruner is not None
+        assert bot.wsgi.pruner.retention == timedelta(days=7)
+        assert bot.wsgi.pruner.wait_runs(1, timeout=WAIT)
+        bot.wsgi.pruner.stop()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "thirty", "1.5"])
+def test_a_retention_that_is_no_number_of_days_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    from retrieval import Settings
+    from retrieval.errors import InvalidArgumentError
+
+    monkeypatch.setenv("QUOTEDESK_RETENTION_DAYS", value)
+    with pytest.raises(InvalidArgumentError, match="QUOTEDESK_RETENTION_DAYS must be"):
+        Settings.resolve()
