@@ -28,9 +28,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, MetaData, Table, func, insert, inspect, select, text
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import DropTable
 
 from retrieval.errors import DataDirError, SchemaAheadError, SchemaBehindError, SchemaError
 from retrieval.records import CarriedRows, SchemaState, SchemaStatus, SchemaUpgrade
@@ -369,15 +372,15 @@ def _carry(connection: Connection, table: _Renamed) -> CarriedRows:
     that nothing reads, and a copy of the old release still running would go on writing to
     it unseen (it fails instead, and shows it must be stopped).
     """
-    targets = ", ".join(f'"{column}"' for column in table.columns)
-    sources = ", ".join(f'o."{column}"' for column in table.columns.values())
-    where = ""
+    old = sql_table(table.old, *(sql_column(c) for c in {*table.columns.values(), "id"}))
+    new = sql_table(table.new, *(sql_column(c) for c in table.columns))
+    rows = select(*(old.c[c] for c in table.columns.values())).order_by(old.c.id)
     if table.unique:
-        old_key = table.columns[table.unique]
-        where = f'WHERE o."{old_key}" NOT IN (SELECT "{table.unique}" FROM "{table.new}")'
-    result = connection.exec_driver_sql(
-        f'INSERT INTO "{table.new}" ({targets}) SELECT {sources} FROM "{table.old}" o {where} '
-        'ORDER BY o."id"'
-    )
-    connection.exec_driver_sql(f'DROP TABLE "{table.old}"')
-    return CarriedRows(table.old, table.new, int(result.rowcount or 0))
+        rows = rows.where(old.c[table.columns[table.unique]].not_in(select(new.c[table.unique])))
+    count = select(func.count()).select_from(new)
+    before = int(connection.scalar(count) or 0)
+    connection.execute(insert(new).from_select(list(table.columns), rows))
+    # Counted, not rowcount: some drivers report -1 for INSERT ... SELECT.
+    carried = int(connection.scalar(count) or 0) - before
+    connection.execute(DropTable(Table(table.old, MetaData())))
+    return CarriedRows(table.old, table.new, carried)
