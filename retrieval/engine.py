@@ -167,8 +167,9 @@ class QuoteDesk:
         as_of = as_of or date.today()
         time = find_time(query.text, as_of=as_of)
         period = time.period if time else None
-        if time and config.strip_time_words and _HAS_WORD.search(time.text):
-            # "this week" says when, not what: the words are left to the period.
+        if time and time.relative and config.strip_time_words and _HAS_WORD.search(time.text):
+            # "this week" says when, not what, and no article says it so: the words are left
+            # to the period. Calendar words ("in October") stay: the answer may say them.
             query = dataclasses.replace(query, text=time.text)
         indexes = self._current_index()
         vector = self.embedder.encode_query(query.text)[0]
@@ -178,7 +179,7 @@ class QuoteDesk:
             candidates,
             config=config,
             mode=chosen,
-            prefer_recent=query.prefer_recent and period is None,
+            prefer_recent=query.prefer_recent,
             period=period,
             as_of=as_of,
         )

@@ -107,6 +107,9 @@ class TimeMatch:
         text: The question with the phrase taken out (spaces tidied), for a caller that does
             not want BM25 to match "November" or "week" literally.
         span: Where the phrase stands in the question, as ``question[start:end]``.
+        relative: The phrase counts from the moment of asking ("this week", "recently"), so a
+            document never says it in those words; a calendar phrase ("in mid-October",
+            "November 16") may well stand in the answer's text.
 
     Example:
         >>> found = find_time("what did Aliyev say last week?", as_of=date(2024, 11, 20))
@@ -117,6 +120,7 @@ class TimeMatch:
     period: Period
     text: str
     span: tuple[int, int]
+    relative: bool = False
 
 
 def find_period(question: str, *, as_of: date) -> Period | None:
@@ -177,7 +181,10 @@ def find_time(question: str, *, as_of: date) -> TimeMatch | None:
             if start > as_of:
                 continue
             period = Period(start, end, match.group())
-            best = rank, TimeMatch(period, _without(question, *match.span()), match.span())
+            best = (
+                rank,
+                TimeMatch(period, _without(question, *match.span()), match.span(), relative),
+            )
     return best[1] if best else None
 
 
