@@ -40,8 +40,9 @@ def build_app(
         name="quotedesk",
         client=web_client(config, timeout=api_timeout),
         signing_secret=config.signing_secret,
-        # Socket Mode has no signing secret and nothing to verify.
-        request_verification_enabled=bool(config.signing_secret),
+        # Always on: Bolt skips it for Socket Mode requests (nothing to verify there), so no
+        # HTTP request can ever be served unverified.
+        request_verification_enabled=True,
         listener_executor=listener_executor,
     )
     app.use(with_retrying_respond(timeout=api_timeout))
