@@ -19,6 +19,7 @@ from retrieval.query import Query, clean_question
 from retrieval.rank import (
     Candidate,
     abstains,
+    asks_only_for_time,
     choose,
     fuse,
     gather,
@@ -183,7 +184,8 @@ class QuoteDesk:
             period=period,
             as_of=as_of,
         )
-        if abstains(ranked, config=config):
+        only_time = asks_only_for_time(asked, period)
+        if abstains(ranked, config=config, period=period, only_time=only_time):
             related = related_sources(ranked, config=config)
             return Answer(
                 question,

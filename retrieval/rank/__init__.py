@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from retrieval.rank.abstain import abstains, related_sources
+from retrieval.rank.abstain import abstains, asks_only_for_time, related_sources
 from retrieval.rank.candidate import Candidate, gather
 from retrieval.rank.dedupe import merge_duplicates
 from retrieval.rank.fuse import fuse
@@ -13,6 +13,7 @@ from retrieval.rank.highlight import choose, sentences_to_encode, tied_sentences
 __all__ = [
     "Candidate",
     "abstains",
+    "asks_only_for_time",
     "choose",
     "fuse",
     "gather",

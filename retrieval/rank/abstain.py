@@ -4,14 +4,61 @@ the answer offers the closest documents as "might be related" instead of quotes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date  # noqa: F401  (the doctest's)
 
 from retrieval.config import RetrievalConfig
 from retrieval.rank.candidate import Candidate
 from retrieval.records import Source
+from retrieval.timeframe import Period
+
+# Stemmed words that ask for nothing in particular: "what happened this week?", "any news
+# today?" ask only for a time, and the documents of that time answer them.
+GENERIC_WORDS = frozenset(
+    {
+        "what",
+        "ani",
+        "anyth",
+        "someth",
+        "happen",
+        "go",
+        "new",
+        "news",
+        "latest",
+        "updat",
+        "stori",
+        "event",
+        "said",
+        "say",
+    }
+)
 
 
-def abstains(ranked: Sequence[Candidate], *, config: RetrievalConfig) -> bool:
-    """True when no candidate reaches ``config.min_similarity`` (cosine to the question)."""
+def asks_only_for_time(asked: set[str], period: Period | None) -> bool:
+    """Whether the question, less its time phrase, asks for nothing in particular.
+
+    Example:
+        >>> asks_only_for_time({"happen"}, Period(date(2023, 11, 27), date(2023, 12, 3), "x"))
+        True
+    """
+    return period is not None and asked <= GENERIC_WORDS
+
+
+def abstains(
+    ranked: Sequence[Candidate],
+    *,
+    config: RetrievalConfig,
+    period: Period | None = None,
+    only_time: bool = False,
+) -> bool:
+    """True when no candidate reaches ``config.min_similarity`` (cosine to the question),
+    unless the question asks only for a time (``only_time``) and documents of that ``period``
+    are among the candidates: then they are the answer."""
+    if (
+        only_time
+        and period is not None
+        and any(period.covers(c.passage.document.date) for c in ranked)
+    ):
+        return False
     return max((c.similarity for c in ranked), default=0.0) < config.min_similarity
 
 

@@ -66,5 +66,5 @@ def test_procfile_runs_web_worker_and_release() -> None:
     assert lines == [
         "web: quotedesk serve",
         "worker: quotedesk socket",
-        "release: quotedesk ingest seeds",
+        "release: quotedesk db upgrade && quotedesk ingest seeds",
     ]
