@@ -83,9 +83,7 @@ def open_desk(url: str, data: Path) -> tuple[QuoteDesk, FakeEmbedder]:
 # --- new, current, behind, ahead ---------------------------------------------------------------
 
 
-def test_a_new_database_is_created_at_head_through_the_revisions(
-    database_url: str, engine: Engine
-) -> None:
+def test_a_new_database_is_created_at_head(database_url: str, engine: Engine) -> None:
     assert schema_status(database_url).state is SchemaState.EMPTY
     Store(database_url).close()
     status = schema_status(database_url)
@@ -176,10 +174,14 @@ def test_nothing_to_upgrade_at_head(database_url: str) -> None:
     assert (done.adopted, done.applied, done.before.state) == (False, (), SchemaState.CURRENT)
 
 
-def test_an_empty_database_upgraded_is_created_at_head(database_url: str) -> None:
+def test_an_empty_database_upgraded_is_created_at_head_through_the_revisions(
+    database_url: str, engine: Engine
+) -> None:
     done = upgrade(database_url)
     assert done.start is None and done.applied == (BASELINE_DOC, COLLECTIONS_DOC)
     assert schema_status(database_url).state is SchemaState.CURRENT
+    # The revisions make exactly the models' schema, which a new store is created from.
+    assert differences(engine, Base.metadata) == []
 
 
 # --- adopting a store of the release before migrations ----------------------------------------

@@ -38,6 +38,7 @@ from sqlalchemy.schema import DropTable
 from retrieval.errors import DataDirError, SchemaAheadError, SchemaBehindError, SchemaError
 from retrieval.records import CarriedRows, SchemaState, SchemaStatus, SchemaUpgrade
 from retrieval.store.database import open_engine, redact
+from retrieval.store.schema import Base
 
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 VERSION_TABLE = "alembic_version"
@@ -134,7 +135,7 @@ def open_schema(engine: Engine) -> SchemaStatus:
     with _locked(engine) as connection:
         status = _status(connection)
         if status.state is SchemaState.EMPTY:
-            _run_to_head(connection)
+            _create_at_head(connection)
             status = _status(connection)
     return status
 
@@ -334,6 +335,14 @@ def _locked(engine: Engine) -> Iterator[Connection]:
                 except SQLAlchemyError:
                     # Never back into the pool without its foreign keys.
                     connection.invalidate()
+
+
+def _create_at_head(connection: Connection) -> None:
+    """A new database: the models' tables, stamped at head. The same schema as every revision
+    applied in turn (a test compares them), in a few milliseconds instead of a tenth of a
+    second: every replica, test and evaluation opens new databases."""
+    Base.metadata.create_all(connection)
+    MigrationContext.configure(connection).stamp(scripts(), "head")
 
 
 def _run_to_head(connection: Connection) -> None:
