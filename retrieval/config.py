@@ -199,10 +199,6 @@ class RetrievalConfig:
     # For questions naming a time ("this week", "in October 2021"), added for documents dated
     # in it: a preference, not a filter (since:/before: filter).
     period_weight: float = 0.2
-    # Without time words, documents of the last news_days up to the moment of asking gain
-    # news_weight (0 days: off).
-    news_days: int = 0
-    news_weight: float = 0.0
     # Search without a relative time phrase ("this week" says when, not what; calendar words
     # such as "in October" stay, as the answer may say them).
     strip_time_words: bool = True

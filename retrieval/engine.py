@@ -182,10 +182,9 @@ class QuoteDesk:
             mode=chosen,
             prefer_recent=query.prefer_recent,
             period=period,
-            as_of=as_of,
         )
-        only_time = asks_only_for_time(asked, period)
-        if abstains(ranked, config=config, period=period, only_time=only_time):
+        only_for = period if asks_only_for_time(asked, period) else None
+        if abstains(ranked, config=config, only_for=only_for):
             related = related_sources(ranked, config=config)
             return Answer(
                 question,

@@ -44,20 +44,12 @@ def asks_only_for_time(asked: set[str], period: Period | None) -> bool:
 
 
 def abstains(
-    ranked: Sequence[Candidate],
-    *,
-    config: RetrievalConfig,
-    period: Period | None = None,
-    only_time: bool = False,
+    ranked: Sequence[Candidate], *, config: RetrievalConfig, only_for: Period | None = None
 ) -> bool:
     """True when no candidate reaches ``config.min_similarity`` (cosine to the question),
-    unless the question asks only for a time (``only_time``) and documents of that ``period``
-    are among the candidates: then they are the answer."""
-    if (
-        only_time
-        and period is not None
-        and any(period.covers(c.passage.document.date) for c in ranked)
-    ):
+    unless the question asks only for a time (``only_for``, see :func:`asks_only_for_time`)
+    and documents of that period are among the candidates: then they are the answer."""
+    if only_for is not None and any(only_for.covers(c.passage.document.date) for c in ranked):
         return False
     return max((c.similarity for c in ranked), default=0.0) < config.min_similarity
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
 
 from retrieval.config import Mode, RetrievalConfig
 from retrieval.rank.candidate import Candidate
@@ -17,7 +16,6 @@ def fuse(
     mode: Mode | None = None,
     prefer_recent: bool = False,
     period: Period | None = None,
-    as_of: date | None = None,
 ) -> list[Candidate]:
     """Score and sort candidates, best first (ties by passage id, so the order is stable).
 
@@ -27,9 +25,7 @@ def fuse(
     ``prefer_recent``, the newest documents among the candidates gain up to
     ``config.recency_weight``; with a ``period`` (the question's time words), passages of
     documents dated in it gain ``config.period_weight`` (a soft preference: nothing is
-    removed, and undated documents neither gain nor lose). Without one, ``as_of`` (the moment
-    of asking) makes documents of the ``config.news_days`` days up to it gain
-    ``config.news_weight``: a question about the news is mostly about this news.
+    removed, and undated documents neither gain nor lose).
 
     Example:
         >>> [c.passage.id for c in fuse(candidates, config=RetrievalConfig())]
@@ -40,11 +36,13 @@ def fuse(
     scored = [dataclasses.replace(c, score=_score(c, top, mode, config)) for c in candidates]
     if prefer_recent:
         scored = _add_recency(scored, config.recency_weight)
-    if period is not None:
-        scored = _prefer(scored, period, config.period_weight)
-    elif as_of is not None and config.news_days > 0:
-        news = Period(as_of - timedelta(days=config.news_days - 1), as_of, "")
-        scored = _prefer(scored, news, config.news_weight)
+    if period is not None and config.period_weight:
+        scored = [
+            dataclasses.replace(c, score=c.score + config.period_weight)
+            if period.covers(c.passage.document.date)
+            else c
+            for c in scored
+        ]
     return sorted(scored, key=lambda c: (-c.score, c.passage.id))
 
 
@@ -59,17 +57,6 @@ def _score(c: Candidate, top: float, mode: Mode, config: RetrievalConfig) -> flo
         + config.bm25_weight * c.bm25 / top
         + config.coverage_weight * c.coverage
     )
-
-
-def _prefer(candidates: list[Candidate], period: Period, weight: float) -> list[Candidate]:
-    if not weight:
-        return candidates
-    return [
-        dataclasses.replace(c, score=c.score + weight)
-        if period.covers(c.passage.document.date)
-        else c
-        for c in candidates
-    ]
 
 
 def _add_recency(candidates: list[Candidate], weight: float) -> list[Candidate]:

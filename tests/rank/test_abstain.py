@@ -35,9 +35,9 @@ def test_a_question_only_about_a_time_is_answered_by_the_documents_of_that_time(
     weak = [Candidate(make_passage(1, day=date(2023, 11, 28)), 0.1)]
     elsewhere = [Candidate(make_passage(2, day=date(2021, 1, 1)), 0.1)]
     only = asks_only_for_time(word_sets(["what happened?"])[0], week)
-    assert only and not abstains(weak, config=CONFIG, period=week, only_time=True)
-    assert abstains(elsewhere, config=CONFIG, period=week, only_time=True)
+    assert only and not abstains(weak, config=CONFIG, only_for=week)
+    assert abstains(elsewhere, config=CONFIG, only_for=week)
     # A question about something in particular still needs a close passage.
     assert not asks_only_for_time(word_sets(["what did the Peruvian minister say?"])[0], week)
     assert not asks_only_for_time(word_sets(["what happened?"])[0], None)
-    assert abstains(weak, config=CONFIG, period=week, only_time=False)
+    assert abstains(weak, config=CONFIG)

@@ -95,19 +95,3 @@ def test_documents_of_the_questions_period_are_preferred_not_required():
         3,
         1,
     ]
-
-
-def test_without_a_period_the_news_of_the_days_before_asking_may_be_preferred():
-    asked = date(2022, 7, 1)
-    fresh = candidate(1, 0.5, date(2022, 6, 28))
-    stale = candidate(2, 0.55, date(2022, 5, 1))
-    later = candidate(3, 0.5, date(2022, 7, 5))  # after the moment of asking: no bonus
-    news = dataclasses.replace(CONFIG, news_days=7, news_weight=0.1)
-    ranked = fuse([fresh, stale, later], config=news, mode=Mode.DENSE, as_of=asked)
-    assert ids(ranked) == [1, 2, 3]
-    # Off by default: the moment of asking alone changes nothing.
-    assert ids(fuse([fresh, stale, later], config=CONFIG, mode=Mode.DENSE, as_of=asked)) == [
-        2,
-        1,
-        3,
-    ]
