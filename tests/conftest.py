@@ -33,7 +33,11 @@ FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+        # The real model, or the PostgreSQL server (a process of its own): the fast tier
+        # runs the same storage tests on SQLite.
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker(
+            "postgres"
+        ):
             item.add_marker(pytest.mark.slow)
 
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retrieval.documents import Document, UnreadableFileError, parse_document
 from retrieval.passages import MAX_PASSAGE_TOKENS, find_title, split_passages
+
+# Fuzzing runs for a bounded time: the full suite, not the fast tier.
+pytestmark = pytest.mark.slow
 
 # Bounded: a few hundred examples, none allowed to take seconds.
 FUZZ = settings(

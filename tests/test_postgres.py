@@ -240,6 +240,7 @@ def racers() -> Iterator[Racers]:
     pair.close()
 
 
+@pytest.mark.slow  # real processes
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_two_processes_create_the_tables_at_once(
     kind: str, racers: Racers, request: pytest.FixtureRequest, tmp_path: Path

@@ -192,6 +192,7 @@ def test_a_period_is_ordered_and_knows_its_days() -> None:
         Period(d(2024, 11, 20), d(2024, 11, 18), "backwards")
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_dateutil_is_imported_only_for_a_written_date() -> None:
     # A fresh interpreter: this process may have imported dateutil for other tests.
     module = Path(timeframe.__file__)

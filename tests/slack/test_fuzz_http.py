@@ -22,6 +22,9 @@ from bot.slack.payloads import FORM, JSON, signed_headers
 from bot.slack.server import SlackWsgi
 from tests.slack.conftest import SECRET, Bot
 
+# Fuzzing runs for a bounded time: the full suite, not the fast tier.
+pytestmark = pytest.mark.slow
+
 FUZZ = settings(
     max_examples=150,
     deadline=timedelta(seconds=5),

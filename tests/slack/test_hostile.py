@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import socket
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -170,19 +171,21 @@ def test_a_chunked_body_on_a_server_that_cannot_end_it_is_411(bot: Bot) -> None:
     # wsgiref (the tests' in-process server) hands over the raw socket: reading a chunked
     # body from it would wait for the client to hang up. gunicorn ends it: test_security.
     host, port = bot.url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=WAIT)
-    try:
-        body = json.dumps({"type": "url_verification", "challenge": "c"})
-        connection.request(
-            "POST",
-            "/slack/events",
-            body=iter([body.encode()]),
-            headers=signed_headers(body, secret=SECRET),
-            encode_chunked=True,
-        )
-        assert connection.getresponse().status == 411
-    finally:
-        connection.close()
+    body = json.dumps({"type": "url_verification", "challenge": "c"}).encode()
+    headers = {**signed_headers(body.decode(), secret=SECRET), "Transfer-Encoding": "chunked"}
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() != "content-length")
+    request = (
+        f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\n{head}\r\n".encode()
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n"
+    )
+    # One write: the server answers before reading the body, and a body still arriving
+    # after it closes would reset the connection before the answer is read.
+    with socket.create_connection((host, int(port)), timeout=WAIT) as connection:
+        connection.sendall(request)
+        status_line = connection.makefile("rb").readline()
+    assert status_line.split()[1] == b"411", status_line
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ def test_queued_listeners_count_too(pool: ListenerPool) -> None:
     assert pool.wait_idle(timeout=10) is True
 
 
+@pytest.mark.slow  # waits out real quiet spells
 def test_standin_is_idle_only_after_a_quiet_spell() -> None:
     with StandIn() as slack:
         started = time.monotonic()

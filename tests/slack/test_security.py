@@ -164,6 +164,7 @@ def everything_logged() -> Iterator[io.StringIO]:
             logger.setLevel(level)
 
 
+@pytest.mark.slow  # a whole conversation at DEBUG, waiting for the bot to go idle
 def test_no_token_or_secret_is_logged_in_process_at_debug(
     fake_desk: QuoteDesk, slack: StandIn, everything_logged: io.StringIO
 ) -> None:
@@ -244,6 +245,7 @@ def gunicorn_bot(tmp_path: Path, slack: StandIn) -> Iterator[tuple[Bot, Callable
         stop()
 
 
+@pytest.mark.slow  # a gunicorn process
 def test_no_token_or_secret_is_logged_by_gunicorn_at_debug(
     gunicorn_bot: tuple[Bot, Callable[[], str]],
 ) -> None:
@@ -262,6 +264,7 @@ def test_no_token_or_secret_is_logged_by_gunicorn_at_debug(
     assert leaked(logged) == []
 
 
+@pytest.mark.slow  # a gunicorn process
 def test_chunked_bodies_are_read_bounded_under_gunicorn(
     gunicorn_bot: tuple[Bot, Callable[[], str]],
 ) -> None:
