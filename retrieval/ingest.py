@@ -3,8 +3,15 @@
 Unchanged files (same content hash, same passage recipe) are not read twice nor encoded;
 changed files replace their passages; files that cannot be read (binary, not UTF-8, larger
 than ``MAX_FILE_BYTES``, a symbolic link, a FIFO or device, unreadable, gone) are skipped and
-named, and whatever was stored for them stays. Work is committed a group of files at a time,
-so a crash loses at most the group in flight and a re-run picks up where it stopped.
+named, and whatever was stored for them stays.
+
+Crash-safe and whole: documents are encoded and committed a group at a time but *staged*,
+unseen by readers; the ingest makes them all live in one transaction at its end (with its
+removals), so a running bot answers from the corpus as it was until then and switches to the
+new one whole. An ingest killed half-way leaves the corpus as it was; the next one takes over
+the documents it had staged (same file, same recipe: not encoded again) and finishes the job.
+One ingest per collection at a time: a second one started beside it takes over, or drops, what
+the first has staged.
 
 A folder's documents go into a *collection*, and a document is named by its collection and its
 path relative to the folder: two folders holding ``report.txt`` keep one each. Without a name
@@ -14,6 +21,7 @@ given, the collection is the one the folder was ingested into before, else the f
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -32,7 +40,7 @@ from retrieval.embedder import Encoder
 from retrieval.errors import CollectionError, CorpusNotFoundError
 from retrieval.passages import PassageSpan, find_title, split_passages
 from retrieval.records import CollectionInfo, NewDocument, NewPassage
-from retrieval.store import Store
+from retrieval.store import Store, new_run
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +71,8 @@ class IngestReport:
     removed: int = 0
     skipped: list[SkippedFile] = field(default_factory=list)
     encoded: int = 0
+    # Documents an ingest that died had staged, taken over without encoding them again.
+    resumed: int = 0
     passages: int = 0
     seconds: float = 0.0
 
@@ -75,7 +85,13 @@ class IngestReport:
             f"{self.collection}: {self.added} added, {self.changed} changed, "
             f"{self.unchanged} unchanged, "
             f"{len(self.skipped)} skipped, {self.removed} removed; "
-            f"{self.encoded} passages encoded, "
+            f"{self.encoded} passages encoded"
+            + (
+                f" ({self.resumed} documents resumed from an interrupted ingest)"
+                if self.resumed
+                else ""
+            )
+            + ", "
             f"{self.passages} in the corpus; {self.seconds:.1f}s"
         )
 
@@ -85,7 +101,6 @@ class _Pending:
     doc: Document
     title: str | None
     spans: list[PassageSpan]
-    replaces: int | None
 
 
 @dataclass
@@ -140,10 +155,16 @@ def ingest(
     recipe = f"{PASSAGE_RECIPE}/{embedder.name}"
     same_recipe = store.meta(RECIPE_KEY) == recipe
     known = store.stored_files(name)
+    # A run's name starts with its recipe's digest: staged work of another recipe is not
+    # taken over.
+    prefix = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+    run = new_run(prefix)
+    leftovers = store.staged_files(name)
 
     seen: set[str] = set()
     moved: list[str] = []
     pending: list[_Pending] = []
+    taken: list[int] = []
     for file, problem in scan_corpus(root):
         rel = file.relative_to(base).as_posix()
         seen.add(rel)
@@ -151,11 +172,20 @@ def ingest(
             if problem:
                 raise UnreadableFileError(problem)
             data = read_corpus_file(file)
+            digest = content_hash(data)
             previous = known.get(rel)
-            if previous and same_recipe and previous.content_hash == content_hash(data):
+            if previous and same_recipe and previous.content_hash == digest:
                 report.unchanged += 1
                 if previous.root != str(base):
                     moved.append(rel)
+                continue
+            left = leftovers.get(rel)
+            if (
+                left is not None
+                and left.content_hash == digest
+                and (left.ingest_run or "").startswith(prefix)
+            ):
+                taken.append(left.document_id)
                 continue
             doc = parse_document(rel, data)
         except (OSError, UnreadableFileError) as exc:
@@ -169,18 +199,35 @@ def ingest(
             continue
         title, paragraphs = find_title(doc)
         spans = split_passages(doc.text, paragraphs, embedder.count_tokens)
-        pending.append(_Pending(doc, title, spans, previous.document_id if previous else None))
+        pending.append(_Pending(doc, title, spans))
 
+    discarded = store.resume_staged(name, run=run, take=taken)
+    report.resumed = len(taken)
+    if taken or discarded:
+        log.info(
+            "%s: an earlier ingest was interrupted; %d of its documents taken over, %d dropped",
+            name,
+            len(taken),
+            discarded,
+        )
     if progress.on_total:
         progress.on_total(sum(len(p.spans) for p in pending))
     for group in _groups(pending):
-        _store_group(group, name, str(base), store, embedder, progress, report)
-    # The collection was named to be read from here now: its next ingest finds it by folder.
-    store.move_collection(name, moved, root=str(base))
-
-    if prune:
-        report.removed = store.prune(name, keep=seen)
-    store.set_meta(RECIPE_KEY, recipe)
+        _store_group(group, name, str(base), run, store, embedder, progress, report)
+    published = store.publish(
+        run,
+        collection=name,
+        keep=seen if prune else None,
+        # The collection was named to be read from here now: its next ingest finds it by folder.
+        moved=moved,
+        root=str(base),
+        meta={RECIPE_KEY: recipe},
+    )
+    report.added, report.changed, report.removed = (
+        published.added,
+        published.replaced,
+        published.removed,
+    )
     report.passages = store.passage_count()
     report.seconds = time.perf_counter() - started
     return report
@@ -252,6 +299,7 @@ def _store_group(
     group: list[_Pending],
     collection: str,
     root: str,
+    run: str,
     store: Store,
     embedder: Encoder,
     progress: Progress,
@@ -260,29 +308,23 @@ def _store_group(
     texts = [item.doc.text[span.start : span.end] for item in group for span in item.spans]
     vectors = iter(embedder.encode(texts, progress=progress.on_encoded))
     title_vectors = iter(embedder.encode([item.title for item in group if item.title]))
-    documents = []
-    for item in group:
-        documents.append(
-            NewDocument(
-                collection=collection,
-                path=item.doc.path,
-                root=root,
-                content_hash=item.doc.content_hash,
-                date=item.doc.date,
-                title=item.title,
-                title_vector=next(title_vectors) if item.title else None,
-                passages=tuple(
-                    NewPassage(
-                        span.start, span.end, item.doc.text[span.start : span.end], next(vectors)
-                    )
-                    for span in item.spans
-                ),
-                replaces=item.replaces,
-            )
+    documents = [
+        NewDocument(
+            collection=collection,
+            path=item.doc.path,
+            root=root,
+            content_hash=item.doc.content_hash,
+            date=item.doc.date,
+            title=item.title,
+            title_vector=next(title_vectors) if item.title else None,
+            passages=tuple(
+                NewPassage(
+                    span.start, span.end, item.doc.text[span.start : span.end], next(vectors)
+                )
+                for span in item.spans
+            ),
         )
-        if item.replaces is not None:
-            report.changed += 1
-        else:
-            report.added += 1
-    store.put_documents(documents)
+        for item in group
+    ]
+    store.stage_documents(documents, run=run)
     report.encoded += len(texts)

@@ -111,7 +111,8 @@ class NewPassage:
 
 @dataclass(frozen=True)
 class NewDocument:
-    """A document to store (or to store in place of an older version of it).
+    """A document to store; it takes the place of the document of the same collection and
+    path, if there is one, when it is made live.
 
     Attributes:
         collection: The collection it belongs to: ``(collection, path)`` names a document, so
@@ -123,7 +124,6 @@ class NewDocument:
         title: The title line, if the document has one.
         title_vector: Its embedding.
         passages: The passages, in document order.
-        replaces: Id of the stored version this one replaces.
     """
 
     collection: str
@@ -134,7 +134,6 @@ class NewDocument:
     title: str | None
     title_vector: np.ndarray | None
     passages: tuple[NewPassage, ...]
-    replaces: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,11 +144,13 @@ class StoredFile:
         document_id: The stored document's id.
         content_hash: SHA-256 of the file's bytes when it was stored.
         root: The folder it was ingested from.
+        ingest_run: The ingest that staged it, for a staged document; None for a live one.
     """
 
     document_id: int
     content_hash: str
     root: str
+    ingest_run: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,3 +247,22 @@ class SchemaUpgrade:
     adopted: bool = False
     carried: tuple[CarriedRows, ...] = ()
     created: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Published:
+    """What making an ingest's staged documents live changed.
+
+    Attributes:
+        added: Documents that are new to their collection.
+        replaced: Documents that took the place of a live one of the same name.
+        removed: Live documents pruned (their files are gone).
+    """
+
+    added: int = 0
+    replaced: int = 0
+    removed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.replaced or self.removed)

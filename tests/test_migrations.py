@@ -34,6 +34,7 @@ BASELINE_DOC = "0001 baseline: the schema as quotedesk made it before migrations
 COLLECTIONS_DOC = (
     "0002 collections: a document is named by (collection, path), not by its path alone"
 )
+STAGED_DOC = "0003 staged ingest: an ingest writes its documents aside and makes them live at once"
 FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
 
 
@@ -90,7 +91,7 @@ def test_a_new_database_is_created_at_head(database_url: str, engine: Engine) ->
     assert (status.state, status.current, status.head, status.pending) == (
         SchemaState.CURRENT,
         head(),
-        "0002",
+        "0003",
         (),
     )
     assert "alembic_version" in tables(engine)
@@ -109,7 +110,11 @@ def test_revision_0001_is_the_schema_create_all_made(engine: Engine) -> None:
 def test_a_missing_sqlite_file_is_reported_empty_and_not_created(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'none.db'}"
     status = schema_status(url)
-    assert status.state is SchemaState.EMPTY and status.pending == (BASELINE_DOC, COLLECTIONS_DOC)
+    assert status.state is SchemaState.EMPTY and status.pending == (
+        BASELINE_DOC,
+        COLLECTIONS_DOC,
+        STAGED_DOC,
+    )
     assert not (tmp_path / "none.db").exists()
 
 
@@ -133,14 +138,14 @@ def test_a_database_behind_is_refused_then_upgraded(database_url: str, engine: E
     assert (status.state, status.current, status.pending) == (
         SchemaState.BEHIND,
         "0001",
-        (COLLECTIONS_DOC,),
+        (COLLECTIONS_DOC, STAGED_DOC),
     )
     done = upgrade(database_url)
     assert (done.adopted, done.start, done.applied, done.after) == (
         False,
         "0001",
-        (COLLECTIONS_DOC,),
-        "0002",
+        (COLLECTIONS_DOC, STAGED_DOC),
+        "0003",
     )
     assert differences(engine, Base.metadata) == []
     store = Store(database_url)
@@ -178,7 +183,11 @@ def test_an_empty_database_upgraded_is_created_at_head_through_the_revisions(
     database_url: str, engine: Engine
 ) -> None:
     done = upgrade(database_url)
-    assert done.start is None and done.applied == (BASELINE_DOC, COLLECTIONS_DOC)
+    assert done.start is None and done.applied == (
+        BASELINE_DOC,
+        COLLECTIONS_DOC,
+        STAGED_DOC,
+    )
     assert schema_status(database_url).state is SchemaState.CURRENT
     # The revisions make exactly the models' schema, which a new store is created from.
     assert differences(engine, Base.metadata) == []
@@ -200,15 +209,15 @@ def test_a_store_of_the_previous_release_is_adopted_with_every_row(
     status = schema_status(database_url)
     assert (status.state, status.pending) == (
         SchemaState.UNVERSIONED,
-        (BASELINE_DOC, COLLECTIONS_DOC),
+        (BASELINE_DOC, COLLECTIONS_DOC, STAGED_DOC),
     )
 
     done = upgrade(database_url)
     assert (done.adopted, done.start, done.applied, done.after) == (
         True,
         "0001",
-        (COLLECTIONS_DOC,),
-        "0002",
+        (COLLECTIONS_DOC, STAGED_DOC),
+        "0003",
     )
     assert done.created == ("handled_deliveries", "answer_feedback")
     assert done.carried == (
@@ -337,7 +346,7 @@ def test_revision_0002_is_not_undone_when_two_collections_share_a_path(
     desk.store.close()
     with pytest.raises(RuntimeError, match="1 paths are held by more than one collection"):
         migrate_to(engine, "0001")
-    assert schema_status(database_url).current == "0002"
+    assert schema_status(database_url).current == head()  # nothing undone
 
 
 # --- the command line -------------------------------------------------------------------------
@@ -370,9 +379,9 @@ def test_db_status_and_upgrade_of_a_new_database(run: Run, database_url: str) ->
     assert f"pending   {COLLECTIONS_DOC}" in status.stdout
     done = run("db", "upgrade")
     assert done.exit_code == 0, done.output
-    assert "from nothing to 0002:" in done.stdout
+    assert "from nothing to 0003:" in done.stdout
     lines = run("db", "status").stdout.splitlines()
-    assert lines[1:] == ["current   0002", "head      0002", "state     up to date"]
+    assert lines[1:] == ["current   0003", "head      0003", "state     up to date"]
     assert "nothing to upgrade" in run("db", "upgrade").stdout
 
 
@@ -412,8 +421,9 @@ def test_commands_refuse_a_store_behind_until_db_upgrade(
         "  created answer_feedback",
         "  carried 3 rows from slack_events to handled_deliveries",
         "  carried 2 rows from slack_feedback to answer_feedback",
-        "upgraded " + done.stdout.split("upgraded ")[1].split(" from ")[0] + " from 0001 to 0002:",
+        "upgraded " + done.stdout.split("upgraded ")[1].split(" from ")[0] + " from 0001 to 0003:",
         f"  {COLLECTIONS_DOC}",
+        f"  {STAGED_DOC}",
     ]
     assert done.stdout.startswith("adopted ") and "stamped at 0001" in done.stdout
     asked = run("ask", "--json", QUESTION)

@@ -41,7 +41,6 @@ def document(  # type: ignore[no-untyped-def]
             NewPassage(0, 14, text[0:14], unit([1, 0, 0])),
             NewPassage(15, 29, text[15:29], unit([0, 0, 1])),
         ),
-        replaces=kw.get("replaces"),
     )
 
 
@@ -69,7 +68,8 @@ def test_replacing_a_document_removes_its_old_passages_and_title(store):
     old = store.corpus_version()
     stored = store.stored_files("corpus")["a.txt"]
     assert stored.root == "/corpus" and store.stored_files("other") == {}
-    store.put_documents([document("a.txt", title=None, replaces=stored.document_id)])
+    replaced = store.put_documents([document("a.txt", title=None)])
+    assert (replaced.added, replaced.replaced) == (0, 1)
     assert store.corpus_version() != old
     assert store.document_count() == 1 and store.passage_count() == 2
     assert store.titled_document_count() == (0, 0)
@@ -116,13 +116,7 @@ def test_the_same_path_in_two_collections_is_two_documents(store):
     files = {name: store.stored_files(name)["report.txt"] for name in ("corpus", "b")}
     assert files["corpus"].document_id != files["b"].document_id
     # Replacing one leaves the other.
-    store.put_documents(
-        [
-            document(
-                "report.txt", title=None, replaces=files["b"].document_id, collection="b", root="/b"
-            )
-        ]
-    )
+    store.put_documents([document("report.txt", title=None, collection="b", root="/b")])
     assert store.document_count() == 2 and store.titled_document_count() == (1, 1)
     assert [(c.name, c.roots, c.documents) for c in store.collections()] == [
         ("b", ("/b",), 1),

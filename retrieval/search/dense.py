@@ -3,6 +3,7 @@ stored embeddings (never by re-encoding) and swapped atomically when the corpus 
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ import numpy as np
 
 from retrieval.config import RetrievalConfig
 from retrieval.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -96,15 +99,44 @@ def load_or_build(
     store: Store, data_dir: Path, dimension: int, *, config: RetrievalConfig | None = None
 ) -> VectorIndex:
     """The index for the database's current corpus: from the cache file when one exists for
-    the corpus version, otherwise rebuilt from the stored embeddings and saved."""
+    the corpus version and holds what the database holds; otherwise (no file, a damaged one)
+    rebuilt from the stored embeddings, saved, and said so in the log."""
     version = store.corpus_version()
     path = index_path(data_dir, version)
+    expected = store.passage_count()
     if path.is_file():
         try:
-            return VectorIndex.load(path, version=version)
-        except RuntimeError:
-            pass  # A damaged cache file is rebuilt below.
+            index = VectorIndex.load(path, version=version)
+        except (RuntimeError, OSError) as exc:
+            log.warning(
+                "the index file %s cannot be read (%s); rebuilding it from the database",
+                path,
+                str(exc).splitlines()[0][:200],
+            )
+        else:
+            if index.size == expected and index.faiss_index.d == dimension:
+                return index
+            log.warning(
+                "the index file %s holds %d passages of dimension %d, the database %d of "
+                "dimension %d; rebuilding it from the database",
+                path,
+                index.size,
+                index.faiss_index.d,
+                expected,
+                dimension,
+            )
+    elif expected:
+        log.info(
+            "no index file for this corpus (version %s); building it from the %d passages "
+            "in the database",
+            version,
+            expected,
+        )
     index = rebuild(store, dimension, version=version, config=config)
+    if store.corpus_version() != version:
+        # An ingest went live while this was built: what it holds is neither version. Not
+        # cached; the next question sees the new version and builds again.
+        return index
     try:
         index.save(path)
         for old in data_dir.glob("index-*.faiss"):

@@ -7,6 +7,14 @@ from __future__ import annotations
 
 from retrieval.store.database import redact
 from retrieval.store.migrate import schema_status, upgrade
-from retrieval.store.store import Store, bytes_vector, vector_bytes
+from retrieval.store.store import Store, bytes_vector, new_run, vector_bytes
 
-__all__ = ["Store", "bytes_vector", "redact", "schema_status", "upgrade", "vector_bytes"]
+__all__ = [
+    "Store",
+    "bytes_vector",
+    "new_run",
+    "redact",
+    "schema_status",
+    "upgrade",
+    "vector_bytes",
+]

@@ -14,11 +14,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
-    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -31,11 +32,30 @@ class Base(DeclarativeBase):
     """Declarative base of every table."""
 
 
+# A document is live (searched and listed) when no ingest is still staging it.
+LIVE = "ingest_run IS NULL"
+
+
 class DocumentRow(Base):
-    """A document: named by its collection and its path relative to the folder ingested."""
+    """A document: named by its collection and its path relative to the folder ingested.
+
+    An ingest stages the documents it writes (``ingest_run`` names the run) and makes them live
+    all at once when it ends: until then readers see the corpus as it was, and a run that dies
+    leaves staged rows the next ingest takes over or removes.
+    """
 
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("collection", "path", name="uq_documents_collection_path"),)
+    __table_args__ = (
+        # One live document per name; staged versions of it may exist beside it.
+        Index(
+            "uq_documents_live_path",
+            "collection",
+            "path",
+            unique=True,
+            sqlite_where=text(LIVE),
+            postgresql_where=text(LIVE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     collection: Mapped[str] = mapped_column(String(1024))
@@ -46,6 +66,8 @@ class DocumentRow(Base):
     date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     title: Mapped[str | None] = mapped_column(Text, nullable=True)
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The ingest staging it; None once live.
+    ingest_run: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
 
     passages: Mapped[list[PassageRow]] = relationship(
         back_populates="document", cascade="all, delete-orphan", passive_deletes=True

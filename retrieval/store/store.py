@@ -18,7 +18,7 @@ from alembic.util import CommandError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, aliased, joinedload, sessionmaker
 
 from retrieval.records import (
     CollectionInfo,
@@ -26,6 +26,7 @@ from retrieval.records import (
     Feedback,
     NewDocument,
     Passage,
+    Published,
     Source,
     SourceInfo,
     StoredFile,
@@ -97,31 +98,40 @@ class Store:
             return row.value if row else None
 
     def passage_count(self) -> int:
+        """Passages of live documents (not of an ingest still staging)."""
         with self._sessions() as session:
-            return int(session.scalar(select(func.count(PassageRow.id))) or 0)
+            query = select(func.count(PassageRow.id)).join(DocumentRow).where(_live())
+            return int(session.scalar(query) or 0)
 
     def document_count(self) -> int:
         with self._sessions() as session:
-            return int(session.scalar(select(func.count(DocumentRow.id))) or 0)
+            return int(session.scalar(select(func.count(DocumentRow.id)).where(_live())) or 0)
 
     def titled_document_count(self) -> tuple[int, int]:
         """(documents with a title, title vectors stored): the two must agree."""
         with self._sessions() as session:
             titled = session.scalar(
-                select(func.count(DocumentRow.id)).where(DocumentRow.title.is_not(None))
+                select(func.count(DocumentRow.id)).where(DocumentRow.title.is_not(None), _live())
             )
-            vectors = session.scalar(select(func.count(TitleVectorRow.document_id)))
+            vectors = session.scalar(
+                select(func.count(TitleVectorRow.document_id)).join(DocumentRow).where(_live())
+            )
             return int(titled or 0), int(vectors or 0)
 
     def embeddings(self, batch: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All passage ids and vectors, in batches, for rebuilding the index without re-encoding."""
-        for rows in self._passage_pages(select(PassageRow.id, PassageRow.embedding), batch):
+        query = select(PassageRow.id, PassageRow.embedding).join(DocumentRow).where(_live())
+        for rows in self._passage_pages(query, batch):
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             yield ids, np.vstack([bytes_vector(r[1]) for r in rows])
 
     def passage_texts(self, batch: int = 10_000) -> Iterator[tuple[int, str | None, str]]:
         """(passage id, document title, passage text) for every passage, by id."""
-        query = select(PassageRow.id, DocumentRow.title, PassageRow.text).join(DocumentRow)
+        query = (
+            select(PassageRow.id, DocumentRow.title, PassageRow.text)
+            .join(DocumentRow)
+            .where(_live())
+        )
         for rows in self._passage_pages(query, batch):
             yield from ((int(r[0]), r[1], r[2]) for r in rows)
 
@@ -145,8 +155,9 @@ class Store:
         with self._sessions() as session:
             rows = session.scalars(
                 select(PassageRow)
+                .join(DocumentRow)
                 .options(joinedload(PassageRow.document).joinedload(DocumentRow.title_vector))
-                .where(PassageRow.id.in_(wanted))
+                .where(PassageRow.id.in_(wanted), _live())
             ).all()
             documents: dict[int, Document] = {}
             return {row.id: _passage(row, documents) for row in rows}
@@ -163,6 +174,7 @@ class Store:
                     func.count(PassageRow.id),
                 )
                 .join(PassageRow, isouter=True)
+                .where(_live())
                 .group_by(DocumentRow.id)
                 .order_by(DocumentRow.collection, DocumentRow.path)
             ).all()
@@ -181,6 +193,7 @@ class Store:
         with self._sessions() as session:
             rows = session.execute(
                 select(DocumentRow.collection, DocumentRow.root, func.count(DocumentRow.id))
+                .where(_live())
                 .group_by(DocumentRow.collection, DocumentRow.root)
                 .order_by(DocumentRow.collection, DocumentRow.root)
             ).all()
@@ -200,19 +213,39 @@ class Store:
             rows = session.execute(
                 select(
                     DocumentRow.id, DocumentRow.path, DocumentRow.content_hash, DocumentRow.root
-                ).where(DocumentRow.collection == collection)
+                ).where(DocumentRow.collection == collection, _live())
             )
             return {path: StoredFile(doc_id, digest, root) for doc_id, path, digest, root in rows}
 
-    # The corpus: writing
+    def staged_files(self, collection: str) -> dict[str, StoredFile]:
+        """Documents of ``collection`` that ingests staged and never made live (they died),
+        by path: the next ingest takes over those whose file has not changed since."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    DocumentRow.id,
+                    DocumentRow.path,
+                    DocumentRow.content_hash,
+                    DocumentRow.root,
+                    DocumentRow.ingest_run,
+                )
+                .where(DocumentRow.collection == collection, DocumentRow.ingest_run.is_not(None))
+                .order_by(DocumentRow.id)
+            )
+            # The newest staging of a path wins.
+            return {
+                path: StoredFile(doc_id, digest, root, run)
+                for doc_id, path, digest, root, run in rows
+            }
 
-    def put_documents(self, documents: Sequence[NewDocument]) -> None:
-        """Store ``documents`` in one transaction, each replacing the version it names, and
-        give the corpus a new version."""
+    # The corpus: writing. An ingest stages documents (readers do not see them), then makes
+    # them live at once with publish(): a reader sees the corpus before or after, never half.
+
+    def stage_documents(self, documents: Sequence[NewDocument], *, run: str) -> None:
+        """Store ``documents`` for the ingest ``run``, unseen until :meth:`publish`; one
+        transaction, so a crash loses at most these."""
         with self._sessions.begin() as session:
             for new in documents:
-                if new.replaces is not None:
-                    _delete_documents(session, [new.replaces])
                 row = DocumentRow(
                     collection=new.collection,
                     path=new.path,
@@ -220,6 +253,7 @@ class Store:
                     content_hash=new.content_hash,
                     date=new.date,
                     title=new.title,
+                    ingest_run=run,
                 )
                 if new.title_vector is not None:
                     row.title_vector = TitleVectorRow(embedding=vector_bytes(new.title_vector))
@@ -234,25 +268,128 @@ class Store:
                     for ordinal, p in enumerate(new.passages)
                 ]
                 session.add(row)
-            _bump_version(session)
 
-    def prune(self, collection: str, *, keep: set[str]) -> int:
-        """Remove the documents of ``collection`` whose path is not in ``keep``; other
-        collections are not touched."""
+    def resume_staged(self, collection: str, *, run: str, take: Iterable[int]) -> int:
+        """Hand the staged documents ``take`` (left by an ingest that died) to ``run``, and
+        delete the other staged documents of ``collection`` that are not ``run``'s.
+
+        Returns:
+            How many staged documents were deleted.
+        """
+        taken = sorted(set(take))
         with self._sessions.begin() as session:
-            gone = [
-                doc_id
-                for doc_id, path in session.execute(
-                    select(DocumentRow.id, DocumentRow.path).where(
-                        DocumentRow.collection == collection
-                    )
+            if taken:
+                session.execute(
+                    update(DocumentRow).where(DocumentRow.id.in_(taken)).values(ingest_run=run)
                 )
-                if path not in keep
-            ]
+            stale = select(DocumentRow.id).where(
+                DocumentRow.collection == collection,
+                DocumentRow.ingest_run.is_not(None),
+                DocumentRow.ingest_run != run,
+            )
+            gone = list(session.scalars(stale))
             if gone:
                 _delete_documents(session, gone)
+            return len(gone)
+
+    def publish(
+        self,
+        run: str,
+        *,
+        collection: str,
+        keep: set[str] | None = None,
+        moved: Iterable[str] = (),
+        root: str | None = None,
+        meta: dict[str, str] | None = None,
+    ) -> Published:
+        """Make the documents ``run`` staged live, in one transaction with the rest of an
+        ingest's changes, and give the corpus a new version if anything changed.
+
+        Each staged document takes the place of the live one of the same collection and path.
+
+        Args:
+            run: The ingest whose staged documents go live.
+            collection: The collection ingested.
+            keep: When given, live documents of ``collection`` whose path is not in it are
+                removed (their files are gone).
+            moved: Paths of ``collection`` now read from ``root`` (their text unchanged).
+            root: The folder ``moved`` is read from now.
+            meta: Facts to record with the corpus (the passage recipe).
+        """
+        with self._sessions.begin() as session:
+            staged = aliased(DocumentRow)
+            replaced_ids = list(
+                session.scalars(
+                    select(DocumentRow.id)
+                    .join(
+                        staged,
+                        (staged.collection == DocumentRow.collection)
+                        & (staged.path == DocumentRow.path),
+                    )
+                    .where(staged.ingest_run == run, _live())
+                )
+            )
+            if replaced_ids:
+                _delete_documents(session, replaced_ids)
+            result = session.execute(
+                update(DocumentRow).where(DocumentRow.ingest_run == run).values(ingest_run=None)
+            )
+            made_live = int(getattr(result, "rowcount", 0) or 0)
+            removed = 0
+            if keep is not None:
+                gone = [
+                    doc_id
+                    for doc_id, path in session.execute(
+                        select(DocumentRow.id, DocumentRow.path).where(
+                            DocumentRow.collection == collection, _live()
+                        )
+                    )
+                    if path not in keep
+                ]
+                if gone:
+                    _delete_documents(session, gone)
+                removed = len(gone)
+            wanted = sorted(set(moved))
+            if wanted and root is not None:
+                session.execute(
+                    update(DocumentRow)
+                    .where(
+                        DocumentRow.collection == collection,
+                        DocumentRow.path.in_(wanted),
+                        _live(),
+                    )
+                    .values(root=root)
+                )
+            for key, value in (meta or {}).items():
+                session.merge(MetaRow(key=key, value=value))
+            done = Published(
+                added=made_live - len(replaced_ids),
+                replaced=len(replaced_ids),
+                removed=removed,
+            )
+            if done.changed:
                 _bump_version(session)
-        return len(gone)
+            return done
+
+    def put_documents(self, documents: Sequence[NewDocument]) -> Published:
+        """Store ``documents`` live at once, each in place of the document of its name.
+
+        Example:
+            >>> store.put_documents([new_document]).added
+            1
+        """
+        run = new_run()
+        self.stage_documents(documents, run=run)
+        collections = {d.collection for d in documents}
+        published = [self.publish(run, collection=c) for c in sorted(collections)]
+        return Published(
+            added=sum(p.added for p in published), replaced=sum(p.replaced for p in published)
+        )
+
+    def prune(self, collection: str, *, keep: set[str]) -> int:
+        """Remove the live documents of ``collection`` whose path is not in ``keep``; other
+        collections are not touched."""
+        return self.publish(new_run(), collection=collection, keep=keep).removed
 
     def move_collection(self, collection: str, paths: Iterable[str], *, root: str) -> int:
         """Record that these documents of ``collection`` are now read from ``root`` (the
@@ -267,7 +404,7 @@ class Store:
         with self._sessions.begin() as session:
             result = session.execute(
                 update(DocumentRow)
-                .where(DocumentRow.collection == collection, DocumentRow.path.in_(wanted))
+                .where(DocumentRow.collection == collection, DocumentRow.path.in_(wanted), _live())
                 .values(root=root)
             )
             return int(getattr(result, "rowcount", 0) or 0)
@@ -363,6 +500,15 @@ def _passage(row: PassageRow, documents: dict[int, Document]) -> Passage:
         text=row.text,
         vector=bytes_vector(row.embedding),
     )
+
+
+def new_run(prefix: str = "") -> str:
+    """A name for one ingest run (32 characters), starting with ``prefix``."""
+    return (prefix + uuid.uuid4().hex)[:32].ljust(32, "0")
+
+
+def _live() -> Any:
+    return DocumentRow.ingest_run.is_(None)
 
 
 def _delete_documents(session: Session, ids: Sequence[int]) -> None:
