@@ -6,10 +6,17 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli import common
+
+if TYPE_CHECKING:
+    from retrieval import QuoteDesk
+
+# Tries at ingesting the seeds when serve starts on an empty corpus (see ingest_seeds_first).
+SEED_ATTEMPTS = 3
 
 
 @click.command()
@@ -42,14 +49,12 @@ def serve(host: str, port: int, workers: int, threads: int, data_dir: Path | Non
 
     with common.user_errors():
         config = SlackConfig.from_env("http")
-        if common.open_desk(data_dir).is_empty():
-            # In a child process: the workers are forked from this one, and torch is not
-            # to be loaded before a fork.
-            ingest = [sys.executable, "-m", "bot", "ingest", str(common.default_seeds())]
-            ingest += ["--data-dir", str(data_dir)] if data_dir else []
-            # The child has printed its own error line; pass its exit code on.
-            if code := subprocess.run(ingest, check=False).returncode:
-                sys.exit(code)
+        desk = common.open_desk(data_dir)
+        try:
+            if desk.is_empty():
+                ingest_seeds_first(desk, data_dir)
+        finally:
+            desk.store.close()  # no connection of this process is to be shared by a fork
         run(
             config=config,
             settings=Settings.resolve(data_dir=data_dir),
@@ -57,6 +62,32 @@ def serve(host: str, port: int, workers: int, threads: int, data_dir: Path | Non
             port=port,
             workers=workers,
             threads=threads,
+        )
+
+
+def ingest_seeds_first(desk: QuoteDesk, data_dir: Path | None) -> None:
+    """Ingest the seeds into the empty corpus of ``desk``, in a child process: the workers are
+    forked from this one, and torch is not to be loaded before a fork.
+
+    Replicas started together on one database all find it empty and all ingest; the ones that
+    lose the race on the documents' unique key fail. A failed ingest after which the corpus
+    is no longer empty lost that race: it is run again, finds the winner's documents unchanged
+    (nothing to encode) and adds whatever is still missing. Any other failure, or
+    ``SEED_ATTEMPTS`` of them, ends ``serve`` with the child's exit code (it has printed its
+    own error).
+    """
+    ingest = [sys.executable, "-m", "bot", "ingest", str(common.default_seeds())]
+    ingest += ["--data-dir", str(data_dir)] if data_dir else []
+    for attempt in range(1, SEED_ATTEMPTS + 1):
+        code = subprocess.run(ingest, check=False).returncode
+        if code == 0:
+            return
+        if attempt == SEED_ATTEMPTS or desk.is_empty():
+            sys.exit(code)
+        common.make_console(stderr=True).print(
+            "Another process ingested the seeds into this database at the same time: "
+            "ingesting again, which keeps its documents.",
+            style="dim",
         )
 
 
