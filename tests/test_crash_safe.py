@@ -23,7 +23,9 @@ import pytest
 
 from retrieval import QuoteDesk, RetrievalConfig, Settings
 from retrieval import ingest as ingest_module
+from retrieval.records import NewDocument, NewPassage
 from retrieval.search.dense import VectorIndex, index_path
+from retrieval.store import Store, new_run
 from tests.helpers import ROOT, SEEDS, FakeEmbedder
 
 FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
@@ -312,3 +314,59 @@ def test_a_missing_or_damaged_index_file_is_rebuilt_from_the_database_and_said(
 
     reopened()
     assert caplog.text == ""  # a sound file is just loaded
+
+
+# --- two ingests of the same documents at once -------------------------------------------------
+
+
+def publish(
+    store: Store, run: str, start: threading.Barrier, failures: list[BaseException]
+) -> None:
+    try:
+        start.wait(10)
+        store.publish(run, collection="c")
+    except BaseException as exc:  # reported by the test
+        failed.append(exc)
+
+
+def test_two_ingests_publishing_the_same_documents_at_once_both_succeed(
+    database_url: str, tmp_path: Path
+) -> None:
+    stores = [Store(database_url), Store(database_url)]
+    vector = np.eye(1, 384, dtype=np.float32)[0]
+
+    def documents(n: int) -> list[NewDocument]:
+        return [
+            NewDocument(
+                "c",
+                f"doc{i}.txt",
+                "/c",
+                f"h{n}",
+                None,
+                None,
+                None,
+                (NewPassage(0, 5, "text.", vector),),
+            )
+            for i in range(5)
+        ]
+
+    try:
+        for round_ in range(8):
+            runs = [new_run(), new_run()]
+            for store, run in zip(stores, runs, strict=True):
+                store.stage_documents(documents(round_), run=run)
+            start = threading.Barrier(2)
+            failures: list[BaseException] = []
+            threads = [
+                threading.Thread(target=publish, args=(store, run, start, failures))
+                for store, run in zip(stores, runs, strict=True)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+            assert failures == [], f"round {round_}: {failures!r}"
+            assert stores[0].document_count() == 5 and stores[0].staged_files("c") == {}
+    finally:
+        for store in stores:
+            store.close()

@@ -43,6 +43,8 @@ from retrieval.store.schema import (
 )
 
 CORPUS_VERSION = "corpus_version"
+# Tries at making an ingest live when another one publishes documents of the same names.
+PUBLISH_ATTEMPTS = 3
 
 
 class Store:
@@ -316,6 +318,27 @@ class Store:
             root: The folder ``moved`` is read from now.
             meta: Facts to record with the corpus (the passage recipe).
         """
+        moved = list(moved)
+        for attempt in range(PUBLISH_ATTEMPTS):
+            try:
+                return self._publish(run, collection, keep, moved, root, meta)
+            except IntegrityError:
+                # Another ingest made a document of the same name live while this one was
+                # publishing (replicas ingesting the seeds together): looked at again, it is
+                # one more document to replace.
+                if attempt == PUBLISH_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _publish(
+        self,
+        run: str,
+        collection: str,
+        keep: set[str] | None,
+        moved: Iterable[str],
+        root: str | None,
+        meta: dict[str, str] | None,
+    ) -> Published:
         with self._sessions.begin() as session:
             staged = aliased(DocumentRow)
             replaced_ids = list(
