@@ -326,7 +326,7 @@ def publish(
         start.wait(10)
         store.publish(run, collection="c")
     except BaseException as exc:  # reported by the test
-        failed.append(exc)
+        failures.append(exc)
 
 
 def test_two_ingests_publishing_the_same_documents_at_once_both_succeed(
