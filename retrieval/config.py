@@ -181,6 +181,10 @@ def _normalize_url(url: str) -> str:
     return url
 
 
+# RetrievalConfig.dense_index: chosen by size, or one kind of FAISS index forced.
+DENSE_INDEXES = ("auto", "flat", "hnsw", "ivf-sq8", "ivf-pq")
+
+
 class Mode(StrEnum):
     """Which evidence ranks the passages."""
 
@@ -249,16 +253,36 @@ class RetrievalConfig:
     # sentences costs ~30 ms on two cores, most of an answer's budget.
     dense_highlight_quotes: int = 1
 
-    # Exact FAISS search up to this many passages; HNSW beyond it.
-    exact_search_limit: int = 200_000
-    # HNSW graph degree and search breadth: recall@10 near 0.99 at milliseconds per query.
+    # The dense index: "auto" chooses by corpus size (below); "flat", "hnsw", "ivf-sq8" or
+    # "ivf-pq" forces one (quotedesk bench compares them).
+    dense_index: str = "auto"
+    # Exact search up to this many passages (a few ms a question); IVF-SQ8 beyond it.
+    exact_search_limit: int = 50_000
+    # IVF lists: this times the square root of the passage count (1,000 at a million), so
+    # the centroids scanned and the list entries scanned cost about the same.
+    ivf_lists_per_root: float = 1.0
+    # IVF lists searched per question: recall@10 against exact search at least 0.95 at a
+    # million passages (quotedesk bench measures it).
+    ivf_probe: int = 32
+    # IVF lists are trained on this many vectors each, a sample: k-means over a million
+    # vectors would take minutes and place the centroids no better.
+    ivf_train_per_list: int = 64
+    # ivf-pq only: bytes per vector (4 dimensions a byte); recall stays below SQ8's.
+    ivf_pq_bytes: int = 96
+    # HNSW (when forced): graph degree, build and search breadth; recall@10 near 0.99, but
+    # building takes minutes per 100,000 passages on two cores.
     hnsw_neighbors: int = 32
+    hnsw_ef_construction: int = 40
     hnsw_ef_search: int = 128
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", parse_mode(self.mode))
         if not 1 <= self.default_k <= self.max_k:
             raise InvalidArgumentError(f"default_k must be between 1 and max_k ({self.max_k})")
+        if self.dense_index not in DENSE_INDEXES:
+            raise InvalidArgumentError(
+                f"dense_index must be one of {', '.join(DENSE_INDEXES)}, not {self.dense_index!r}"
+            )
 
     def check_k(self, k: int) -> int:
         """``k`` when it is a number of quotes one may ask for, else a clear error."""

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from bot.cli import ask, corpus, db, evaluate, model, slack
+from bot.cli import ask, bench, corpus, db, evaluate, model, slack
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,6 +23,7 @@ def cli(verbose: bool) -> None:
 for _command in (
     ask.ask,
     ask.chat,
+    bench.bench,
     corpus.ingest,
     corpus.sources,
     db.db,

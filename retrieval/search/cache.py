@@ -1,16 +1,15 @@
 """The search indexes for one corpus version: dense (FAISS) and lexical (BM25), both caches
-derived from the database and replaced together when the corpus changes."""
+derived from the database, saved in the data dir per corpus version and replaced together when
+the corpus changes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from retrieval.config import RetrievalConfig
-from retrieval.passages import lexical_text
-from retrieval.search.dense import VectorIndex, load_or_build
+from retrieval.search import dense, lexical
+from retrieval.search.dense import VectorIndex
 from retrieval.search.lexical import LexicalIndex
 from retrieval.store import Store
 
@@ -29,12 +28,8 @@ class Indexes:
 def load_indexes(
     store: Store, data_dir: Path, dimension: int, *, config: RetrievalConfig | None = None
 ) -> Indexes:
-    """Both indexes for the corpus in ``store`` now (the dense one from its cache file when
-    there is one for this corpus version)."""
-    dense = load_or_build(store, data_dir, dimension, config=config)
-    ids, texts = [], []
-    for pid, title, text in store.passage_texts():
-        ids.append(pid)
-        texts.append(lexical_text(title, text))
-    lexical = LexicalIndex.build(np.asarray(ids, dtype=np.int64), texts)
-    return Indexes(dense.version, dense, lexical)
+    """Both indexes for the corpus in ``store`` now: each loaded from its file for this corpus
+    version when there is a sound one, else built from the database and saved."""
+    vectors = dense.load_or_build(store, data_dir, dimension, config=config)
+    words = lexical.load_or_build(store, data_dir)
+    return Indexes(vectors.version, vectors, words)

@@ -1,0 +1,886 @@
+"""``quotedesk bench``: every figure of the speed-and-scale goals, each beside a baseline measured
+in the same run (the machine is shared: only a figure next to one taken minutes apart means
+anything).
+
+Stages, in order:
+
+1. **ingest**: ``QuoteDesk.ingest`` of a folder end to end (read, cut, encode, store, index)
+   against a plain ``SentenceTransformer(packaged model).encode()`` of the same folder's
+   blank-line paragraphs with the fp32 model.
+2. **start-up**: ``quotedesk ask`` for one question from a cold process on the seeds, against
+   the default encoder loaded in a bare process.
+3. **scale**, at each corpus size: the store is filled (the ingested passages first, then
+   synthetic ones made from them, see :mod:`bot.bench.fill`) and every index kind is built,
+   saved, loaded by a ``QuoteDesk`` and asked the questions through ``QuoteDesk.ask`` with the
+   answer formatted; exact search (flat) is the baseline of each kind. BM25 is built from the
+   database, saved, and loaded memory-mapped.
+4. **serve** (at one size): ``quotedesk serve`` from launch to a healthy ``/healthz``, then
+   signed Slack events at a concurrency against it, with the stand-in Web API; health checks
+   at the same concurrency are the baseline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import gc
+import io
+import json
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+from rich.console import Console
+
+from bot import terminal
+from bot.bench import fill, load, procs
+from bot.bench.report import Point, Report, Row
+from retrieval.config import RetrievalConfig, Settings
+from retrieval.embedder import Encoder, packaged_model_path
+from retrieval.engine import QuoteDesk
+from retrieval.search import dense, lexical
+from retrieval.search.dense import FLAT, HNSW, IVF_PQ, KINDS, VectorIndex
+from retrieval.search.lexical import LexicalIndex
+from retrieval.store import Store
+
+# Asked when the corpus has no questions.jsonl beside it (the seeds' stories).
+DEFAULT_QUESTIONS = (
+    "why did Baku skip the Washington meeting?",
+    "who fled on horseback?",
+    "what did the State Department official say?",
+    "what did Armenia and Azerbaijan agree?",
+    "KAMAZ trucks",
+    "what happened at the border?",
+    "who mediated the talks?",
+    "what was announced this week?",
+    "which countries took part in the meeting?",
+    "what did Russia propose?",
+)
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Goals of the speed-and-scale work.
+TARGET_P50_MS = 20.0
+TARGET_P99_MS = 60.0
+TARGET_MEMORY_MB = 600.0
+TARGET_RECALL = 0.95
+TARGET_INGEST_RATIO = 1.5
+TARGET_ASK_S = 2.0
+TARGET_SERVE_S = 15.0
+TARGET_EVENT_P99_MS = 300.0
+# Product quantization needs this many training vectors (256 centroids for each part).
+PQ_MIN_PASSAGES = 10_000
+# Candidate lookups timed alone at each size.
+STORE_LOOKUPS = 20
+# Candidates each retriever is asked for when timed alone (the engine's default depth).
+SEARCH_DEPTH = RetrievalConfig().candidates
+
+
+@dataclass
+class Prepared:
+    """One dense kind at one size, loaded into a desk of its own."""
+
+    kind: str
+    described: str
+    desk: QuoteDesk
+    build_s: float
+    load_s: float
+    memory_mb: float
+    recall: float
+    dense_ms: float
+    answers_ms: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every dense kind at one size shares, p50 milliseconds (and BM25's size)."""
+
+    encode_ms: float
+    lexical_ms: float
+    store_ms: float
+    bm25_mb: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much a bench run measures."""
+
+    name: str
+    corpus: Path
+    sizes: tuple[int, ...]
+    kinds: tuple[str, ...] = KINDS
+    hnsw_max: int = 100_000
+    pq_max: int = 100_000
+    repeats: int = 2
+    held_out: int = 500
+    cold_runs: int = 3
+    # Untimed cold runs first: the page cache warm, as it is for a second run of a command.
+    warmup_runs: int = 1
+    # Untimed answers of each desk first: its first answers warm its caches.
+    warmup_asks: int = 3
+    # Answering at one size stops after this long, whatever ``repeats`` says (each kind has
+    # then answered about as many questions: they take turns).
+    answer_seconds: float = 90.0
+    serve_size: int | None = None
+    events: int = 400
+    event_seconds: float = 20.0
+    concurrency: int = 16
+    # Sizes up to this one also build and search with bm25s's own code, the baseline.
+    bm25s_max: int = 10_000
+    questions: tuple[str, ...] = DEFAULT_QUESTIONS
+
+
+def full_plan(corpus: Path, questions: Sequence[str]) -> Plan:
+    return Plan(
+        name="full",
+        corpus=corpus,
+        sizes=(10_000, 100_000, 1_000_000),
+        # Product quantization: its training alone takes minutes at 100k on two cores, and
+        # its recall is measured at 10k.
+        pq_max=10_000,
+        serve_size=100_000,
+        questions=tuple(questions) or DEFAULT_QUESTIONS,
+    )
+
+
+def smoke_plan(corpus: Path, questions: Sequence[str]) -> Plan:
+    return Plan(
+        name="smoke",
+        corpus=corpus,
+        sizes=(500, 2_000),
+        hnsw_max=2_000,
+        repeats=1,
+        held_out=50,
+        cold_runs=1,
+        warmup_runs=0,
+        warmup_asks=1,
+        serve_size=2_000,
+        events=32,
+        event_seconds=5.0,
+        bm25s_max=2_000,
+        answer_seconds=10.0,
+        questions=(tuple(questions) or DEFAULT_QUESTIONS)[:5],
+    )
+
+
+def read_questions(path: Path) -> list[str]:
+    """The questions of a JSON-lines question set (``q`` or ``question`` of each line)."""
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            text = row.get("q") or row.get("question")
+            if text and not row.get("off_topic"):
+                found.append(str(text))
+    return found
+
+
+class Bench:
+    """One run of the bench over ``plan``, its files under ``work``."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        work: Path,
+        report: Report,
+        *,
+        say: Callable[[str], None],
+        seeds: Path,
+        embedder: Encoder | None = None,
+        baseline_encoder: Callable[[list[str]], float] | None = None,
+    ):
+        self.plan = plan
+        self.work = work
+        self.report = report
+        self.say = say
+        self.seeds = seeds
+        self._embedder = embedder
+        self._baseline_encoder = baseline_encoder
+        self.started = time.perf_counter()
+        self.config = RetrievalConfig()
+        self.failed: list[str] = []
+
+    # Helpers
+
+    def log(self, message: str) -> None:
+        self.say(f"[{time.perf_counter() - self.started:6.0f}s] {message}")
+
+    def desk(
+        self, name: str, *, config: RetrievalConfig | None = None, store: Store | None = None
+    ) -> QuoteDesk:
+        folder = self.work / name
+        settings = Settings.resolve(
+            data_dir=folder, database_url=f"sqlite:///{folder / 'quotedesk.db'}"
+        )
+        desk = QuoteDesk(
+            settings, config=config or self.config, embedder=self._embedder, store=store
+        )
+        if self._embedder is None:
+            self._embedder = desk.embedder
+            self.report.encoder = describe_encoder(self._embedder)
+        return desk
+
+    @property
+    def embedder(self) -> Encoder:
+        if self._embedder is None:
+            self.desk("seeds")
+        assert self._embedder is not None
+        return self._embedder
+
+    # 1. Ingest
+
+    def ingest(self) -> QuoteDesk:
+        corpus = self.plan.corpus
+        desk = self.desk("ingest")
+        encoder = self.embedder  # loaded before the clock starts, as a running bot has it
+        self.log(f"ingest: {corpus} with {describe_encoder(encoder)}")
+        started = time.perf_counter()
+        result = desk.ingest(corpus)
+        ingest_s = time.perf_counter() - started
+        texts = [
+            p.read_text(encoding="utf-8", errors="replace") for p in sorted(_corpus_files(corpus))
+        ]
+        kilobytes = sum(len(t.encode()) for t in texts) / 1000
+        blocks = list(fill.paragraphs(texts))
+        self.log(
+            f"ingest: {result.passages:,} passages in {ingest_s:.0f} s; "
+            f"baseline: plain encode of {len(blocks):,} paragraphs"
+        )
+        gc.collect()
+        plain_s = (self._baseline_encoder or plain_encode)(blocks)
+        self.report.add(
+            Row(
+                "ingest",
+                f"ingest end to end, {corpus.name}: {len(texts)} files, "
+                f"{result.passages:,} passages",
+                kilobytes / ingest_s,
+                "kB/s",
+                f"plain fp32 encode of its {len(blocks):,} paragraphs",
+                kilobytes / plain_s,
+                better="higher",
+                target=f">= {TARGET_INGEST_RATIO}x baseline",
+                met=plain_s / ingest_s >= TARGET_INGEST_RATIO,
+                note=f"{ingest_s:.0f} s vs {plain_s:.0f} s",
+            )
+        )
+        return desk
+
+    # 2. Start-up
+
+    def startup(self) -> None:
+        # The seeds' data dir: the ingest's when the seeds were what it ingested.
+        seeds = self.desk("ingest" if self.plan.corpus == self.seeds else "seeds")
+        if seeds.is_empty():
+            seeds.ingest(self.seeds)
+        seeds.warm()  # index caches written, as a second run finds them
+        question = DEFAULT_QUESTIONS[0]
+        self.log("start-up: cold `quotedesk ask` on the seeds, and a bare encoder process")
+        for _ in range(self.plan.warmup_runs):
+            procs.cold_ask(seeds.settings.data_dir, question)
+        asks = [
+            procs.cold_ask(seeds.settings.data_dir, question) for _ in range(self.plan.cold_runs)
+        ]
+        bares = [procs.bare_encoder() for _ in range(self.plan.cold_runs)]
+        for finished in (*asks, *bares):
+            if finished.code:
+                raise RuntimeError(
+                    f"a child process failed ({finished.code}): {finished.output[-2000:]}"
+                )
+        self.bare_s = statistics.median(f.seconds for f in bares)
+        self.bare_rss = statistics.median(f.max_rss_mb for f in bares)
+        ask_s = statistics.median(f.seconds for f in asks)
+        runs = f"median of {len(asks)}"
+        self.report.add(
+            Row(
+                "start-up",
+                f"`quotedesk ask` one question, cold process, seeds ({runs})",
+                ask_s,
+                "s",
+                "bare process: default encoder loaded, one question encoded",
+                self.bare_s,
+                target=f"<= {TARGET_ASK_S:.0f} s",
+                met=ask_s <= TARGET_ASK_S,
+            )
+        )
+        self.report.add(
+            Row(
+                "start-up",
+                "`quotedesk ask` peak resident memory",
+                statistics.median(f.max_rss_mb for f in asks),
+                "MB",
+                "bare encoder process",
+                self.bare_rss,
+            )
+        )
+
+    # 3. Scale
+
+    def scale(self, source: QuoteDesk) -> None:
+        pool = fill.RealPool.from_store(source.store)
+        self.log(
+            f"scale: {len(pool.passages):,} real passages, {len(pool.words):,} words to draw from"
+        )
+        desk = self.desk("scale")
+        store = desk.store
+        filler = fill.Filler(store, pool)
+        questions = list(self.plan.questions)
+        encoded = self.embedder.encode(questions)
+        held_out = fill.held_out_queries(pool.vectors, self.plan.held_out)
+        recall_queries = np.vstack([encoded, held_out]).astype(np.float32)
+        for size in self.plan.sizes:
+            started = time.perf_counter()
+            filler.fill_to(size)
+            self.log(
+                f"scale {label(size)}: store filled to {store.passage_count():,} passages "
+                f"in {time.perf_counter() - started:.0f} s"
+            )
+            measure = functools.partial(
+                self.one_size, size, store, questions, encoded, recall_queries
+            )
+            self.stage(f"query {label(size)}", measure)
+            gc.collect()
+
+    def one_size(
+        self,
+        size: int,
+        store: Store,
+        questions: list[str],
+        encoded: np.ndarray,
+        recall_queries: np.ndarray,
+    ) -> None:
+        section = f"query {label(size)}"
+        data_dir = self.work / "scale"
+        version = store.corpus_version()
+        started = time.perf_counter()
+        ids, vectors = read_vectors(store, self.embedder.dimension)
+        self.log(
+            f"{section}: {len(ids):,} vectors read from the database "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
+
+        # Lexical: built from the database and saved, then loaded memory-mapped.
+        for old in data_dir.glob("lexical-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        started = time.perf_counter()
+        built = lexical.load_or_build(store, data_dir)
+        build_s = time.perf_counter() - started
+        del built
+        gc.collect()
+        started = time.perf_counter()
+        words = LexicalIndex.load(lexical.lexical_path(data_dir, version), version=version)
+        load_s = time.perf_counter() - started
+        self.log(
+            f"{section}: BM25 built from the database and saved in {build_s:.1f} s, "
+            f"loaded in {load_s:.2f} s"
+        )
+        self.report.add(
+            Row(
+                section,
+                "BM25 load, memory-mapped",
+                load_s,
+                "s",
+                "BM25 build from the database, saved",
+                build_s,
+                note=f"{words.nbytes / 1e6:,.0f} MB mapped",
+            )
+        )
+        if size <= self.plan.bm25s_max:
+            self.bm25s_baseline(section, store)
+
+        started = time.perf_counter()
+        flat = VectorIndex.build(ids, vectors, kind=FLAT, config=self.config)
+        flat_build_s = time.perf_counter() - started
+        truth = flat.search(recall_queries, 10)[1]
+
+        # What every kind shares: encoding the question, BM25, and the store's lookup of the
+        # candidates (those exact search and BM25 find).
+        lexical_ms = _times(lambda q: words.search(q, SEARCH_DEPTH), questions)
+        bm25s_ms = _times(lambda q: bm25s_search(words, q, SEARCH_DEPTH), questions)
+        candidates = [
+            {int(i) for i in flat.search(v[None, :], SEARCH_DEPTH)[1][0]}
+            | set(words.search(q, SEARCH_DEPTH)[1].tolist())
+            for q, v in zip(questions, encoded, strict=True)
+        ]
+        shared = Shared(
+            encode_ms=_p(_times(lambda q: self.embedder.encode_query(q), questions), 50),
+            lexical_ms=_p(lexical_ms, 50),
+            # A few lookups are enough (each can take a second at a million passages).
+            store_ms=_p(_times(lambda c: store.passages(c), candidates[:STORE_LOOKUPS]), 50),
+            bm25_mb=words.nbytes / 1e6,
+        )
+        self.report.add(
+            Row(
+                section,
+                "BM25 search alone, p50",
+                _p(lexical_ms, 50),
+                "ms",
+                "bm25s.retrieve on the same index",
+                _p(bm25s_ms, 50),
+                note=f"p99 {_p(lexical_ms, 99):.1f} vs {_p(bm25s_ms, 99):.1f} ms",
+            )
+        )
+        # Every kind is built, saved and loaded by a desk of its own; then the desks answer
+        # the questions in turn, question by question, so that the machine's other work
+        # weighs on each kind alike.
+        auto = dense.choose_kind(size, self.config)
+        prepared: list[Prepared] = []
+        for kind in self.kinds_at(size, auto):
+            started = time.perf_counter()
+            index = flat if kind == FLAT else self.build(kind, ids, vectors)
+            build_s = flat_build_s if kind == FLAT else time.perf_counter() - started
+            prepared.append(
+                self.prepare(kind, index, build_s, store, truth, recall_queries, encoded)
+            )
+            del index
+            if kind == FLAT and auto != FLAT:
+                del flat
+            gc.collect()
+        del ids, vectors
+        gc.collect()
+        if auto == FLAT:
+            flat.save(dense.index_path(data_dir, version))  # what a desk at this size loads
+            del flat
+        self.answers(prepared, questions)
+        exact = prepared[0]
+        for one in prepared:
+            self.kind_rows(section, size, one, exact, auto, shared, len(recall_queries))
+        del prepared
+        gc.collect()
+        if size == self.plan.serve_size:
+            self.stage(f"serve {label(size)}", lambda: self.serve(size, questions))
+
+    def kinds_at(self, size: int, auto: str) -> list[str]:
+        """The kinds built at ``size``: exact search first (every kind's baseline), the chosen
+        one last (its file is the one a desk at this size then finds)."""
+        kinds = [FLAT]
+        for kind in self.plan.kinds:
+            if kind in (FLAT, auto):
+                continue
+            if kind == HNSW and size > self.plan.hnsw_max:
+                self.report.notes.append(
+                    f"hnsw was not built at {label(size)}: its build time grows faster than the "
+                    f"corpus (see {label(self.plan.hnsw_max)}), far past the bench's time here."
+                )
+                continue
+            if kind == IVF_PQ and not PQ_MIN_PASSAGES <= size <= self.plan.pq_max:
+                if size > self.plan.pq_max:
+                    self.report.notes.append(
+                        f"ivf-pq was not built at {label(size)}: its training alone takes minutes "
+                        f"there, and its recall@10 is measured at {label(self.plan.pq_max)}."
+                    )
+                continue
+            kinds.append(kind)
+        return kinds if auto == FLAT else [*kinds, auto]
+
+    def build(self, kind: str, ids: np.ndarray, vectors: np.ndarray) -> VectorIndex:
+        config = dataclasses.replace(self.config, dense_index=kind)
+        return VectorIndex.build(ids, vectors, kind=kind, config=config)
+
+    def prepare(
+        self,
+        kind: str,
+        index: VectorIndex,
+        build_s: float,
+        store: Store,
+        truth: np.ndarray,
+        recall_queries: np.ndarray,
+        encoded: np.ndarray,
+    ) -> Prepared:
+        """Save ``index`` where a desk finds it, measure its recall and search time, and load
+        it into a desk configured for its kind."""
+        data_dir = self.work / "scale"
+        path = dense.index_path(data_dir, store.corpus_version())
+        index.save(path)
+        for other in data_dir.glob("index-*.faiss"):  # of smaller sizes: as a rebuild does
+            if other != path:
+                other.unlink()
+        recall = recall_at(index.search(recall_queries, 10)[1], truth)
+        dense_ms = _p(_times(lambda v: index.search(v[None, :], SEARCH_DEPTH), list(encoded)), 50)
+        started = time.perf_counter()
+        config = dataclasses.replace(self.config, dense_index=kind)
+        desk = self.desk("scale", config=config, store=store)
+        desk.warm()
+        load_s = time.perf_counter() - started
+        return Prepared(
+            kind=kind,
+            described=index.describe(),
+            desk=desk,
+            build_s=build_s,
+            load_s=load_s,
+            memory_mb=path.stat().st_size / 1e6,
+            recall=recall,
+            dense_ms=dense_ms,
+        )
+
+    def answers(self, prepared: list[Prepared], questions: list[str]) -> None:
+        """Milliseconds per question for each desk, from the question to its formatted
+        answer; the desks take turns, question by question, starting from a different one."""
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=100, color_system=None, force_terminal=False)
+        for one in prepared:
+            for question in questions[: self.plan.warmup_asks]:
+                one.desk.ask(question)  # a desk's first answers warm its caches
+        turn = 0
+        deadline = time.perf_counter() + self.plan.answer_seconds
+        for question in [q for _ in range(self.plan.repeats) for q in questions]:
+            if time.perf_counter() > deadline:
+                break
+            for one in prepared[turn:] + prepared[:turn]:
+                started = time.perf_counter()
+                terminal.print_answer(console, one.desk.ask(question))
+                one.answers_ms.append((time.perf_counter() - started) * 1000)
+                buffer.seek(0)
+                buffer.truncate()
+            turn = (turn + 1) % len(prepared)
+
+    def kind_rows(
+        self,
+        section: str,
+        size: int,
+        one: Prepared,
+        exact: Prepared,
+        auto: str,
+        shared: Shared,
+        queries: int,
+    ) -> None:
+        p50, p99 = _p(one.answers_ms, 50), _p(one.answers_ms, 99)
+        exact_p50, exact_p99 = _p(exact.answers_ms, 50), _p(exact.answers_ms, 99)
+        kind = one.kind
+        chosen = " (chosen)" if kind == auto else ""
+        self.log(
+            f"{section}: {one.described}{chosen}: built in {one.build_s:.1f} s, "
+            f"{one.memory_mb:,.0f} MB, recall@10 {one.recall:.3f}, answers p50 {p50:.1f} ms "
+            f"p99 {p99:.1f} ms (desk loaded in {one.load_s:.1f} s)"
+        )
+        at_goal = size >= 1_000_000 and kind == auto
+        name = f"{kind}{chosen}"
+        baseline = "flat (exact search), same size"
+        breakdown = (
+            f"{len(one.answers_ms)} answers; alone at p50: encode {shared.encode_ms:.1f}, dense "
+            f"{one.dense_ms:.2f}, BM25 {shared.lexical_ms:.1f}, store {shared.store_ms:.1f} ms"
+        )
+
+        def goal(limit: float, unit: str, value: float) -> tuple[str, bool | None]:
+            if not at_goal:
+                return "", None
+            return f"<= {limit:.0f} {unit}", value <= limit
+
+        add = self.report.add
+        target, met = goal(TARGET_P50_MS, "ms", p50)
+        add(
+            Row(
+                section,
+                f"{name}: answer p50",
+                p50,
+                "ms",
+                baseline,
+                exact_p50,
+                target=target,
+                met=met,
+                note=breakdown,
+            )
+        )
+        target, met = goal(TARGET_P99_MS, "ms", p99)
+        add(
+            Row(
+                section,
+                f"{name}: answer p99",
+                p99,
+                "ms",
+                baseline,
+                exact_p99,
+                target=target,
+                met=met,
+            )
+        )
+        target, met = goal(TARGET_MEMORY_MB, "MB", one.memory_mb)
+        add(
+            Row(
+                section,
+                f"{name}: dense index memory",
+                one.memory_mb,
+                "MB",
+                baseline,
+                exact.memory_mb,
+                target=target,
+                met=met,
+                note=f"{one.described}; BM25 beside it: {shared.bm25_mb:,.0f} MB mapped",
+            )
+        )
+        add(
+            Row(
+                section,
+                f"{name}: recall@10 vs exact",
+                one.recall,
+                "",
+                baseline,
+                1.0,
+                better="higher",
+                target=f">= {TARGET_RECALL}" if kind != FLAT else "",
+                met=one.recall >= TARGET_RECALL if kind != FLAT else None,
+                note=f"{queries} queries: the questions and held-out passages",
+            )
+        )
+        add(
+            Row(
+                section,
+                f"{name}: build",
+                one.build_s,
+                "s",
+                baseline,
+                exact.build_s,
+                note=f"search alone p50 {one.dense_ms:.2f} ms vs {exact.dense_ms:.2f} ms; "
+                f"a desk loads it in {one.load_s:.1f} s",
+            )
+        )
+        self.report.points.append(
+            Point(kind, size, p50, p99, one.memory_mb, one.recall, one.build_s)
+        )
+
+    def bm25s_baseline(self, section: str, store: Store) -> None:
+        """bm25s's own tokenize and index over the same texts, against ours."""
+        import bm25s
+
+        from retrieval.passages import lexical_text
+        from retrieval.words import tokenize
+
+        texts = [lexical_text(title, text) for _, title, text in store.passage_texts()]
+        ids = np.arange(len(texts))
+        started = time.perf_counter()
+        LexicalIndex.build(ids, texts)
+        ours = time.perf_counter() - started
+        started = time.perf_counter()
+        reference = bm25s.BM25()
+        reference.index(tokenize(texts), show_progress=False)
+        theirs = time.perf_counter() - started
+        self.report.add(
+            Row(
+                section,
+                f"BM25 build, {len(texts):,} texts in memory",
+                ours,
+                "s",
+                "bm25s tokenize + index, same texts",
+                theirs,
+                note="same scores, checked by the tests",
+            )
+        )
+
+    # 4. Serve
+
+    def serve(self, size: int, questions: list[str]) -> None:
+        from bot.slack.standin import StandIn
+
+        section = f"serve {label(size)}"
+        secret = secrets.token_hex(16)
+        self.log(f"{section}: `quotedesk serve` launch to /healthz 200")
+        with StandIn() as slack:
+            env = {
+                "SLACK_BOT_TOKEN": "xoxb-bench",
+                "SLACK_SIGNING_SECRET": secret,
+                "SLACK_API_URL": slack.api_url,
+            }
+            with procs.serve(self.work / "scale", env=env, log=self.work / "serve.log") as served:
+                self.report.add(
+                    Row(
+                        section,
+                        f"`quotedesk serve` launch to /healthz 200, {size:,} passages",
+                        served.ready_seconds,
+                        "s",
+                        "bare encoder process",
+                        getattr(self, "bare_s", None),
+                        target=f"<= {TARGET_SERVE_S:.0f} s",
+                        met=served.ready_seconds <= TARGET_SERVE_S,
+                    )
+                )
+                self.report.add(
+                    Row(
+                        section,
+                        "`quotedesk serve` resident memory (master + worker)",
+                        served.rss_mb,
+                        "MB",
+                        "bare encoder process",
+                        getattr(self, "bare_rss", None),
+                    )
+                )
+                plan = self.plan
+                self.log(
+                    f"{section}: {plan.events} signed events at concurrency "
+                    f"{plan.concurrency}; /healthz baseline"
+                )
+                health = load.fire(
+                    served.port,
+                    load.health_requests(),
+                    concurrency=plan.concurrency,
+                    count=plan.events,
+                    seconds=plan.event_seconds,
+                )
+                slack.clear()
+                events = load.fire(
+                    served.port,
+                    load.mention_requests(questions, secret=secret),
+                    concurrency=plan.concurrency,
+                    count=plan.events,
+                    seconds=plan.event_seconds,
+                )
+                posted_in_window = len(slack.find("chat.postMessage"))
+                slack.wait_idle(quiet=1.0, timeout=plan.event_seconds)
+                drained = len(slack.find("chat.postMessage"))
+                self.report.add(
+                    Row(
+                        section,
+                        f"signed events acknowledged per second, concurrency {plan.concurrency}",
+                        events.per_second,
+                        "/s",
+                        "GET /healthz per second, same concurrency",
+                        health.per_second,
+                        better="higher",
+                        note=f"{events.ok} of {events.sent} answered 200 in "
+                        f"{events.seconds:.1f} s; "
+                        f"{posted_in_window} answers posted meanwhile, {drained} in all",
+                    )
+                )
+                self.report.add(
+                    Row(
+                        section,
+                        "signed event: p99 time to HTTP response",
+                        events.percentile(99),
+                        "ms",
+                        "GET /healthz p99, same concurrency",
+                        health.percentile(99),
+                        target=f"<= {TARGET_EVENT_P99_MS:.0f} ms",
+                        met=events.percentile(99) <= TARGET_EVENT_P99_MS,
+                        note=f"p50 {events.percentile(50):.0f} vs {health.percentile(50):.0f} ms",
+                    )
+                )
+
+    # All of it
+
+    def run(self) -> Report:
+        """Every stage in turn. A stage that fails is named in the notes (and ``failed``) and
+        the next one runs: a long run still reports what it measured."""
+        source = self.stage("ingest", self.ingest)
+        self.stage("start-up", self.startup)
+        if source is not None:
+            self.stage("scale", lambda: self.scale(source))
+        self.report.seconds = time.perf_counter() - self.started
+        self.log("done")
+        return self.report
+
+    def stage(self, name: str, run: Callable[[], R]) -> R | None:
+        try:
+            return run()
+        except Exception as exc:  # a bench reports what it could measure
+            self.failed.append(name)
+            message = f"the {name} stage failed: {exc.__class__.__name__}: {exc}"
+            self.report.notes.append(message)
+            self.log(message)
+            return None
+
+
+def read_vectors(store: Store, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every passage id and vector in the store, read into arrays made once."""
+    count = store.passage_count()
+    ids = np.empty(count, dtype=np.int64)
+    vectors = np.empty((count, dimension), dtype=np.float32)
+    at = 0
+    for batch_ids, batch_vectors in store.embeddings():
+        ids[at : at + len(batch_ids)] = batch_ids
+        vectors[at : at + len(batch_ids)] = batch_vectors
+        at += len(batch_ids)
+    return ids[:at], vectors[:at]
+
+
+def plain_encode(texts: list[str]) -> float:
+    """The baseline: the packaged model in sentence-transformers, fp32, as it comes; seconds
+    to encode ``texts`` (the model loaded and warm before the clock starts)."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(packaged_model_path()), device="cpu", local_files_only=True)
+    model.encode(texts[:8])  # loaded and warm before the clock, as the ingest's encoder is
+    started = time.perf_counter()
+    model.encode(texts, show_progress_bar=False)
+    return time.perf_counter() - started
+
+
+def describe_encoder(encoder: Encoder) -> str:
+    kind = type(encoder)
+    return f"{encoder.name} ({kind.__module__}.{kind.__qualname__})"
+
+
+def bm25s_search(index: LexicalIndex, query: str, k: int) -> object:
+    """The search the index did before: bm25s.retrieve on the same arrays."""
+    from retrieval.words import tokenize
+
+    if index.bm25 is None:
+        return None
+    vocab = index.bm25.vocab_dict
+    tokens = [[t for t in tokenize([query])[0] if t in vocab]]
+    if not tokens[0]:
+        return None
+    return index.bm25.retrieve(tokens, k=min(k, index.size), show_progress=False, n_threads=1)
+
+
+def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
+    """Mean share of each query's true nearest ids found (recall@k, k = the columns)."""
+    hits = [
+        len(set(f[f >= 0].tolist()) & set(t[t >= 0].tolist())) / max(1, (t >= 0).sum())
+        for f, t in zip(found, truth, strict=True)
+    ]
+    return float(np.mean(hits)) if hits else float("nan")
+
+
+def label(size: int) -> str:
+    """``10k``, ``1M``: a corpus size as the tables name it."""
+    if size >= 1_000_000 and size % 1_000_000 == 0:
+        return f"{size // 1_000_000}M"
+    if size >= 1_000 and size % 1_000 == 0:
+        return f"{size // 1_000}k"
+    return f"{size:,}"
+
+
+def _times(call: Callable[[T], object], items: Sequence[T]) -> list[float]:
+    times = []
+    for item in items:
+        started = time.perf_counter()
+        call(item)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _p(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+def _corpus_files(folder: Path) -> Iterator[Path]:
+    from retrieval.documents import scan_corpus
+
+    for path, problem in scan_corpus(folder):
+        if not problem:
+            yield path
+
+
+@contextlib.contextmanager
+def work_dir(given: Path | None) -> Iterator[Path]:
+    """The bench's files: ``given`` (kept), else a temporary folder removed after."""
+    if given is not None:
+        given.mkdir(parents=True, exist_ok=True)
+        yield given
+        return
+    folder = Path(tempfile.mkdtemp(prefix="quotedesk-bench-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def stderr_say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
