@@ -62,6 +62,7 @@ def test_blank_line_paragraphs_of_more_than_20_characters() -> None:
     ]
 
 
+@pytest.mark.slow  # builds every index kind
 def test_the_scale_stage_measures_every_kind_against_exact_search(source, tmp_path: Path) -> None:
     plan = Plan(
         name="test",
@@ -107,6 +108,7 @@ def test_the_scale_stage_measures_every_kind_against_exact_search(source, tmp_pa
     assert any("store filled to 800 passages" in line for line in said)
 
 
+@pytest.mark.slow  # draws the chart
 def test_the_table_json_and_chart(tmp_path: Path) -> None:
     result = report.Report(command="quotedesk bench --smoke", machine=report.machine())
     result.encoder = "fake"

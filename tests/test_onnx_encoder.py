@@ -176,6 +176,7 @@ def test_built_once_then_loaded_from_the_cache(
     np.testing.assert_array_equal(first.encode(SENTENCES), second.encode(SENTENCES))
 
 
+@pytest.mark.slow  # several builds
 def test_each_backend_and_each_model_builds_its_own(
     tiny: Path, tmp_path: Path, exporter: TinyExporter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -205,6 +206,7 @@ def test_same_files_elsewhere_reuse_the_build(
     assert exporter.calls == 1
 
 
+@pytest.mark.slow  # four builds
 @pytest.mark.parametrize("damage", ["corrupt", "truncate", "delete", "manifest"])
 def test_a_damaged_or_missing_model_file_is_rebuilt(
     tiny: Path,
@@ -237,6 +239,7 @@ def test_a_damaged_or_missing_model_file_is_rebuilt(
     )
 
 
+@pytest.mark.slow  # loaders in threads, waiting on a lock
 def test_loaders_at_once_build_once(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

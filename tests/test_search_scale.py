@@ -76,6 +76,7 @@ def test_ivf_over_a_few_thousand_vectors_keeps_recall_against_exact_search() -> 
     assert len(sq8) < 0.4 * len(flat)
 
 
+@pytest.mark.slow  # trains and builds
 @pytest.mark.parametrize("kind", [HNSW, IVF_PQ])
 def test_the_other_kinds_can_be_forced(kind: str) -> None:
     vectors = clustered(1_500, dimension=16)
