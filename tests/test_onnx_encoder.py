@@ -412,6 +412,8 @@ def test_model_build_command(
     assert fp32.exit_code == 0 and exporter.calls == 2
     torch = runner.invoke(cli, ["model", "build", "--encoder", "torch", "--data-dir", str(data)])
     assert torch.exit_code == 0 and "needs no build" in torch.output
+    unknown = runner.invoke(cli, ["model", "build", "--encoder", "tf", "--data-dir", str(data)])
+    assert unknown.exit_code == 2 and "onnx-int8, onnx, torch" in unknown.output
     (tiny / "tokenizer.json").unlink()
     refused = runner.invoke(cli, ["model", "build", "--encoder", "onnx", "--data-dir", str(data)])
     assert refused.exit_code == 1 and "QUOTEDESK_ENCODER=torch" in refused.output

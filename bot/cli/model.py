@@ -19,7 +19,7 @@ def model() -> None:
 @model.command()
 @click.option(
     "--encoder",
-    type=click.Choice(ENCODERS),
+    metavar="|".join(ENCODERS),
     envvar="QUOTEDESK_ENCODER",
     default=None,
     help=f"The backend to build for (env QUOTEDESK_ENCODER).  [default: {DEFAULT_ENCODER}]",
