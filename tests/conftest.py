@@ -9,7 +9,13 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+# Under pytest-xdist each worker has a core: OpenMP's (FAISS) and ONNX Runtime's thread pools
+# spinning on the other worker's core cost more than they give on the fast tier's tiny indexes.
+# Set before FAISS is first imported (below), when the OpenMP runtime reads it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
 from hypothesis import settings as hypothesis_settings
 
 from retrieval import QuoteDesk, RetrievalConfig, Settings

@@ -263,8 +263,11 @@ def _empty_status() -> SchemaStatus:
     return SchemaStatus(SchemaState.EMPTY, None, head(), _pending(None))
 
 
-def _known_tables() -> set[str]:
-    return set(_baseline_tables().tables) | {table.old for table in RENAMED}
+@functools.cache
+def _known_tables() -> frozenset[str]:
+    """Every table name a quotedesk store has had (read once per process: the baseline
+    script builds a ``MetaData`` each time it is asked)."""
+    return frozenset(_baseline_tables().tables) | {table.old for table in RENAMED}
 
 
 def _baseline_tables() -> Any:
