@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from alembic.util import CommandError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased, joinedload, sessionmaker
@@ -246,30 +246,47 @@ class Store:
     def stage_documents(self, documents: Sequence[NewDocument], *, run: str) -> None:
         """Store ``documents`` for the ingest ``run``, unseen until :meth:`publish`; one
         transaction, so a crash loses at most these."""
+        if not documents:
+            return
+        # Core bulk inserts, not ORM objects: a million-passage archive is written at several
+        # times the speed (the ORM's cost is per object).
         with self._sessions.begin() as session:
-            for new in documents:
-                row = DocumentRow(
-                    collection=new.collection,
-                    path=new.path,
-                    root=new.root,
-                    content_hash=new.content_hash,
-                    date=new.date,
-                    title=new.title,
-                    ingest_run=run,
-                )
-                if new.title_vector is not None:
-                    row.title_vector = TitleVectorRow(embedding=vector_bytes(new.title_vector))
-                row.passages = [
-                    PassageRow(
-                        ordinal=ordinal,
-                        start=p.start,
-                        end=p.end,
-                        text=p.text,
-                        embedding=vector_bytes(p.vector),
-                    )
-                    for ordinal, p in enumerate(new.passages)
-                ]
-                session.add(row)
+            ids = session.scalars(
+                insert(DocumentRow).returning(DocumentRow.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "collection": new.collection,
+                        "path": new.path,
+                        "root": new.root,
+                        "content_hash": new.content_hash,
+                        "date": new.date,
+                        "title": new.title,
+                        "ingest_run": run,
+                    }
+                    for new in documents
+                ],
+            ).all()
+            titles = [
+                {"document_id": doc_id, "embedding": vector_bytes(new.title_vector)}
+                for doc_id, new in zip(ids, documents, strict=True)
+                if new.title_vector is not None
+            ]
+            if titles:
+                session.execute(insert(TitleVectorRow), titles)
+            passages = [
+                {
+                    "document_id": doc_id,
+                    "ordinal": ordinal,
+                    "start": p.start,
+                    "end": p.end,
+                    "text": p.text,
+                    "embedding": vector_bytes(p.vector),
+                }
+                for doc_id, new in zip(ids, documents, strict=True)
+                for ordinal, p in enumerate(new.passages)
+            ]
+            if passages:
+                session.execute(insert(PassageRow), passages)
 
     def resume_staged(self, collection: str, *, run: str, take: Iterable[int]) -> int:
         """Hand the staged documents ``take`` (left by an ingest that died) to ``run``, and
