@@ -24,7 +24,7 @@ from retrieval.errors import SchemaAheadError, SchemaBehindError, SchemaError
 from retrieval.ingest import choose_collection
 from retrieval.records import CarriedRows, CollectionInfo, Feedback, SchemaState
 from retrieval.store import Store, schema_status, upgrade
-from retrieval.store.migrate import alembic_config, head
+from retrieval.store.migrate import alembic_config, head, scripts
 from retrieval.store.schema import Base
 from tests import legacy
 from tests.helpers import SEEDS, FakeEmbedder
@@ -82,6 +82,25 @@ def open_desk(url: str, data: Path) -> tuple[QuoteDesk, FakeEmbedder]:
 
 
 # --- new, current, behind, ahead ---------------------------------------------------------------
+
+
+def test_the_models_revision_is_the_newest_script() -> None:
+    # head() is read from the models (no Alembic import on opening a store at head).
+    assert scripts().get_current_head() == head()
+
+
+def test_opening_a_store_at_head_does_not_import_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    Store(url).close()
+    probe = (
+        "import sys; from retrieval.store import Store; "
+        f"Store({url!r}).close(); print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_a_new_database_is_created_at_head(database_url: str, engine: Engine) -> None:

@@ -17,17 +17,13 @@ SQLite's write lock (``BEGIN IMMEDIATE``); the second process then finds the wor
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, MetaData, Table, func, insert, inspect, select, text
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
@@ -38,7 +34,15 @@ from sqlalchemy.schema import DropTable
 from retrieval.errors import DataDirError, SchemaAheadError, SchemaBehindError, SchemaError
 from retrieval.records import CarriedRows, SchemaState, SchemaStatus, SchemaUpgrade
 from retrieval.store.database import open_engine, redact
-from retrieval.store.schema import Base
+from retrieval.store.schema import SCHEMA_REVISION, Base
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+# Alembic is imported where a revision is read, applied or stamped, not on opening a database
+# already at head: that is every start of a command, and Alembic takes a quarter of a second
+# to import.
 
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 VERSION_TABLE = "alembic_version"
@@ -93,6 +97,8 @@ def alembic_config(*, url: str | None = None, connection: Connection | None = No
         >>> alembic_config().get_main_option("script_location").endswith("migrations")
         True
     """
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
@@ -107,19 +113,19 @@ def alembic_config(*, url: str | None = None, connection: Connection | None = No
 @functools.cache
 def scripts() -> ScriptDirectory:
     """The revisions this release knows (read once per process)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
 def head() -> str:
-    """The newest revision.
+    """The newest revision: the one the models define (a test holds it to the newest script).
 
     Example:
         >>> head()
-        '0002'
+        '0003'
     """
-    revision = scripts().get_current_head()
-    assert revision is not None, f"no revisions in {MIGRATIONS}"
-    return revision
+    return SCHEMA_REVISION
 
 
 def open_schema(engine: Engine) -> SchemaStatus:
@@ -190,8 +196,12 @@ def upgrade(url: str) -> SchemaUpgrade:
                 start, applied = BASELINE, _pending(BASELINE)
             _run_to_head(connection)
             after = _status(connection)
-    except (SQLAlchemyError, CommandError) as exc:
+    except SQLAlchemyError as exc:
         raise database_error(url, exc, doing="upgrade") from exc
+    except Exception as exc:
+        if is_command_error(exc):
+            raise database_error(url, exc, doing="upgrade") from exc
+        raise
     finally:
         engine.dispose()
     return SchemaUpgrade(
@@ -227,6 +237,13 @@ def check(url: str, status: SchemaStatus) -> None:
 
 
 # --- inside ------------------------------------------------------------------------------------
+
+
+def is_command_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is Alembic's CommandError (a revision missing, a bad script), checked
+    without importing Alembic when nothing did."""
+    module = sys.modules.get("alembic.util")
+    return module is not None and isinstance(exc, module.CommandError)
 
 
 def _engine(url: str) -> Engine:
@@ -291,8 +308,10 @@ def _status(connection: Connection) -> SchemaStatus:
     tables = set(inspect(connection).get_table_names())
     current: str | None = None
     if VERSION_TABLE in tables:
-        heads = MigrationContext.configure(connection).get_current_heads()
-        current = heads[0] if heads else None
+        # What Alembic's MigrationContext.get_current_heads reads, without importing Alembic.
+        version = sql_table(VERSION_TABLE, sql_column("version_num"))
+        heads = connection.execute(select(version.c.version_num)).scalars()
+        current = next(iter(heads), None)
     newest = head()
     if current is None:
         if tables & _known_tables():
@@ -344,6 +363,8 @@ def _create_at_head(connection: Connection) -> None:
     """A new database: the models' tables, stamped at head. The same schema as every revision
     applied in turn (a test compares them), in a few milliseconds instead of a tenth of a
     second: every replica, test and evaluation opens new databases."""
+    from alembic.runtime.migration import MigrationContext
+
     Base.metadata.create_all(connection)
     MigrationContext.configure(connection).stamp(scripts(), "head")
 
@@ -351,6 +372,8 @@ def _create_at_head(connection: Connection) -> None:
 def _run_to_head(connection: Connection) -> None:
     """Apply every revision the database lacks, in the caller's transaction (``env.py`` runs
     them on the connection it is handed)."""
+    from alembic import command
+
     command.upgrade(alembic_config(connection=connection), "head")
 
 
@@ -373,6 +396,8 @@ def _adopt(connection: Connection) -> tuple[tuple[str, ...], tuple[CarriedRows, 
     created = tuple(name for name in baseline.tables if name not in present)
     baseline.create_all(connection, checkfirst=True)
     carried = tuple(_carry(connection, table) for table in RENAMED if table.old in present)
+    from alembic import command
+
     command.stamp(alembic_config(connection=connection), BASELINE)
     return created, carried
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from alembic.util import CommandError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -32,7 +31,7 @@ from retrieval.records import (
     StoredFile,
 )
 from retrieval.store.database import open_engine
-from retrieval.store.migrate import check, database_error, open_schema
+from retrieval.store.migrate import check, database_error, is_command_error, open_schema
 from retrieval.store.schema import (
     DeliveryRow,
     DocumentRow,
@@ -76,11 +75,13 @@ class Store:
             raise database_error(url, exc) from exc
         try:
             check(url, open_schema(self.engine))
-        except (SQLAlchemyError, CommandError) as exc:
+        except SQLAlchemyError as exc:
             self.engine.dispose()
             raise database_error(url, exc) from exc
-        except BaseException:
+        except BaseException as exc:
             self.engine.dispose()
+            if isinstance(exc, Exception) and is_command_error(exc):
+                raise database_error(url, exc) from exc
             raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
