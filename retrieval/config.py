@@ -44,6 +44,9 @@ class Settings:
             (``QUOTEDESK_RETENTION_DAYS``, at least 1).
         encoder: The sentence encoder's backend, one of :data:`ENCODERS`
             (``QUOTEDESK_ENCODER``, default :data:`DEFAULT_ENCODER`).
+        model_cache: Where the ONNX encoders are built and cached
+            (``QUOTEDESK_MODEL_CACHE``); ``None`` means ``<data_dir>/models``. Data dirs that
+            share one build each model once.
 
     Example:
         >>> settings = Settings.resolve(data_dir="/tmp/qd")
@@ -56,6 +59,12 @@ class Settings:
     model_path: str | None = None
     retention_days: int = DEFAULT_RETENTION_DAYS
     encoder: str = DEFAULT_ENCODER
+    model_cache: Path | None = None
+
+    @property
+    def models_dir(self) -> Path:
+        """The folder the ONNX encoders are built into and loaded from."""
+        return self.model_cache or self.data_dir / "models"
 
     @classmethod
     def resolve(
@@ -66,11 +75,13 @@ class Settings:
         model_path: str | None = None,
         retention_days: int | None = None,
         encoder: str | None = None,
+        model_cache: str | os.PathLike[str] | None = None,
     ) -> Settings:
         """Fill what was not given from the environment.
 
         ``QUOTEDESK_DATA_DIR``, ``DATABASE_URL``, ``QUOTEDESK_MODEL``,
-        ``QUOTEDESK_RETENTION_DAYS`` and ``QUOTEDESK_ENCODER`` stand in for the arguments.
+        ``QUOTEDESK_RETENTION_DAYS``, ``QUOTEDESK_ENCODER`` and ``QUOTEDESK_MODEL_CACHE`` stand
+        in for the arguments.
 
         Raises:
             InvalidArgumentError: ``QUOTEDESK_RETENTION_DAYS`` is not a whole number of days
@@ -87,6 +98,7 @@ class Settings:
             model_path=model_path or os.environ.get("QUOTEDESK_MODEL") or None,
             retention_days=_retention(retention_days),
             encoder=parse_encoder(encoder or os.environ.get("QUOTEDESK_ENCODER") or None),
+            model_cache=_folder(model_cache or os.environ.get("QUOTEDESK_MODEL_CACHE")),
         )
 
     def ensure_data_dir(self) -> Path:
@@ -111,6 +123,10 @@ class Settings:
             )
         _create_private_file(sqlite_path(self.database_url))
         return self.data_dir
+
+
+def _folder(value: str | os.PathLike[str] | None) -> Path | None:
+    return Path(value).expanduser().resolve() if value else None
 
 
 def sqlite_path(url: str) -> Path | None:

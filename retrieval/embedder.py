@@ -78,6 +78,7 @@ def load_encoder(
     *,
     backend: str = DEFAULT_ENCODER,
     data_dir: str | os.PathLike[str] | None = None,
+    models: str | os.PathLike[str] | None = None,
 ) -> Encoder:
     """The model in ``model_path`` (``None``: the packaged one) on ``backend``.
 
@@ -86,6 +87,7 @@ def load_encoder(
         backend: ``onnx-int8``, ``onnx`` or ``torch`` (see :data:`retrieval.config.ENCODERS`).
         data_dir: The data directory: the ONNX backends build their model into its
             ``models/`` folder on first use (some seconds, once) and load it from there.
+        models: The ONNX build cache, in place of ``<data_dir>/models``.
 
     Raises:
         ModelNotFoundError: No model there, or (ONNX) one that cannot be built or whose
@@ -95,15 +97,16 @@ def load_encoder(
     backend = parse_encoder(backend)
     if backend == "torch":
         return Embedder(model_path)
-    if data_dir is None:
+    if models is None and data_dir is None:
         raise ModelNotFoundError(f"the {backend} encoder needs a data directory for its model")
+    cache = Path(models) if models is not None else Path(str(data_dir)) / "models"
     from retrieval import onnx_encoder
 
     folder = model_folder(model_path)
     base = folder.name if model_path else PACKAGED_NAME
     return onnx_encoder.load(
         folder,
-        Path(data_dir) / "models",
+        cache,
         backend,
         name=f"{base}/{backend}/{onnx_encoder.RECIPE}",
         label=base,
@@ -170,19 +173,19 @@ def shared_embedder(model_path: str | None = None) -> Embedder:
 
 
 def shared_encoder(
-    model_path: str | None = None, *, backend: str = DEFAULT_ENCODER, data_dir: Path | None = None
+    model_path: str | None = None, *, backend: str = DEFAULT_ENCODER, models: Path | None = None
 ) -> Encoder:
-    """One loaded encoder per folder, backend and cache, per process: desks share it (the torch
-    one is :func:`shared_embedder`'s)."""
+    """One loaded encoder per folder, backend and build cache (``models``), per process: desks
+    share it (the torch one is :func:`shared_embedder`'s)."""
     backend = parse_encoder(backend)
     if backend == "torch":
         return shared_embedder(model_path)
-    return _shared_onnx(model_path, backend, None if data_dir is None else Path(data_dir))
+    return _shared_onnx(model_path, backend, None if models is None else Path(models))
 
 
 @functools.lru_cache(maxsize=4)
-def _shared_onnx(model_path: str | None, backend: str, data_dir: Path | None) -> Encoder:
-    return load_encoder(model_path, backend=backend, data_dir=data_dir)
+def _shared_onnx(model_path: str | None, backend: str, models: Path | None) -> Encoder:
+    return load_encoder(model_path, backend=backend, models=models)
 
 
 def _load(folder: Path) -> SentenceTransformer:

@@ -77,7 +77,7 @@ class QuoteDesk:
                 self._embedder = shared_encoder(
                     self.settings.model_path,
                     backend=self.settings.encoder,
-                    data_dir=self.settings.data_dir,
+                    models=self.settings.models_dir,
                 )
             return self._embedder
 

@@ -376,8 +376,8 @@ def test_the_desk_loads_the_configured_backend_from_its_data_dir(
 ) -> None:
     loaded: list[tuple[object, ...]] = []
 
-    def fake_load(model_path: str | None, *, backend: str, data_dir: Path | None) -> str:
-        loaded.append((model_path, backend, data_dir))
+    def fake_load(model_path: str | None, *, backend: str, models: Path | None) -> str:
+        loaded.append((model_path, backend, models))
         return "an encoder"
 
     monkeypatch.setattr(embedding, "load_encoder", fake_load)
@@ -389,9 +389,13 @@ def test_the_desk_loads_the_configured_backend_from_its_data_dir(
             got = desk.embedder
             assert got == ("torch None" if backend == "torch" else "an encoder")
         assert loaded == [
-            (None, "onnx-int8", (tmp_path / "d").resolve()),
-            (None, "onnx", (tmp_path / "d").resolve()),
+            (None, "onnx-int8", (tmp_path / "d").resolve() / "models"),
+            (None, "onnx", (tmp_path / "d").resolve() / "models"),
         ]
+        # QUOTEDESK_MODEL_CACHE: one build shared by several data dirs.
+        monkeypatch.setenv("QUOTEDESK_MODEL_CACHE", str(tmp_path / "shared"))
+        QuoteDesk(Settings.resolve(data_dir=tmp_path / "e")).embedder
+        assert loaded[-1] == (None, "onnx-int8", (tmp_path / "shared").resolve())
     finally:
         embedding._shared_onnx.cache_clear()
 

@@ -18,9 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # The default encoder loaded in a fresh process and asked to encode one question: the floor
 # under any command that answers.
 BARE_ENCODER = (
-    "from retrieval.engine import QuoteDesk\n"
-    "from retrieval.embedder import shared_embedder\n"
-    "shared_embedder(None).encode_query('why did Baku skip the Washington meeting?')\n"
+    "from retrieval.config import Settings\n"
+    "from retrieval.embedder import shared_encoder\n"
+    "s = Settings.resolve()\n"
+    "encoder = shared_encoder(s.model_path, backend=s.encoder, models=s.models_dir)\n"
+    "encoder.encode_query('why did Baku skip the Washington meeting?')\n"
 )
 HEALTH_PATH = "/healthz"
 
@@ -47,26 +49,52 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# Runs its arguments as a child and prints the child's wall time, peak RSS and exit code
+# last. A small process in between: Linux counts into a child's peak RSS the memory of the
+# process it was forked from (the bench itself, a gigabyte), so the bench cannot fork the
+# measured command directly.
+LAUNCHER = """
+import os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+sys.stdout.flush()
+print(f"\\n{MARK} {seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+MARK = "@@quotedesk-bench-measured"
+
+
 def run_measured(
     args: list[str], *, timeout: float = 300, env: dict[str, str] | None = None
 ) -> Finished:
-    """Run ``args`` to its end: wall time from launch to exit, and its peak RSS (``wait4``)."""
+    """Run ``args`` to its end: wall time from launch to exit, and its peak RSS."""
+    launcher = LAUNCHER.replace("{MARK}", MARK)
     started = time.perf_counter()
     proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env or child_env(), cwd=ROOT
+        [sys.executable, "-c", launcher, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env or child_env(),
+        cwd=ROOT,
     )
     assert proc.stdout is not None
     deadline = started + timeout
     try:
         output = _read_all(proc, deadline)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc.wait(timeout=max(1.0, deadline - time.perf_counter()))
     except BaseException:
         proc.kill()
         proc.wait()
         raise
-    seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Finished(seconds, usage.ru_maxrss / 1024, proc.returncode, output)
+    head, _, tail = output.rpartition(MARK)
+    try:
+        seconds, max_rss_kb, code = tail.split()
+        return Finished(float(seconds), int(max_rss_kb) / 1024, int(code), head.rstrip("\n"))
+    except ValueError:  # the launcher itself failed
+        return Finished(time.perf_counter() - started, 0.0, proc.returncode or 1, output)
 
 
 def _read_all(proc: subprocess.Popen[bytes], deadline: float) -> str:
@@ -91,14 +119,18 @@ def _read_all(proc: subprocess.Popen[bytes], deadline: float) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-def cold_ask(data_dir: Path, question: str) -> Finished:
-    """``quotedesk ask`` for one question from a cold process."""
-    return run_measured([sys.executable, "-m", "bot", "ask", "--data-dir", str(data_dir), question])
+def cold_ask(data_dir: Path, question: str, *, env: dict[str, str] | None = None) -> Finished:
+    """``quotedesk ask`` for one question from a cold process (``env`` added to its
+    environment)."""
+    return run_measured(
+        [sys.executable, "-m", "bot", "ask", "--data-dir", str(data_dir), question],
+        env=child_env(env),
+    )
 
 
-def bare_encoder() -> Finished:
+def bare_encoder(*, env: dict[str, str] | None = None) -> Finished:
     """The default encoder loaded in a fresh process, one question encoded."""
-    return run_measured([sys.executable, "-c", BARE_ENCODER])
+    return run_measured([sys.executable, "-c", BARE_ENCODER], env=child_env(env))
 
 
 def free_port() -> int:

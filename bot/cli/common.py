@@ -145,6 +145,7 @@ def open_desk(
     config: RetrievalConfig | None = None,
     database_url: str | None = None,
     embedder: Embedder | None = None,
+    model_cache: Path | None = None,
 ) -> QuoteDesk:
     """The desk over ``data_dir`` (or the environment's), with ``config``.
 
@@ -154,11 +155,15 @@ def open_desk(
         database_url: The database; ``None`` lets ``DATABASE_URL`` or the default decide.
         embedder: An encoder to use; by default the desk loads the model on first use, so
             commands that need no model (``sources``, ``serve`` before forking) never load it.
+        model_cache: Where the ONNX encoder is built; ``None`` lets the environment or
+            ``<data_dir>/models`` decide.
     """
     from retrieval.config import Settings
     from retrieval.engine import QuoteDesk
 
-    settings = Settings.resolve(data_dir=data_dir, database_url=database_url)
+    settings = Settings.resolve(
+        data_dir=data_dir, database_url=database_url, model_cache=model_cache
+    )
     return QuoteDesk(settings, config=config, embedder=embedder)
 
 

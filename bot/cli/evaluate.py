@@ -102,8 +102,12 @@ def eval_command(
         if corpus:
             # A database of its own too, even when DATABASE_URL names a shared one: an
             # evaluation never mixes its corpus into the one users ask.
-            own = eval_data_dir(Settings.resolve(data_dir=data_dir).data_dir, corpus)
-            desk = common.open_desk(own, config=config, database_url=sqlite_url(own))
+            main = Settings.resolve(data_dir=data_dir)
+            own = eval_data_dir(main.data_dir, corpus)
+            # The main data dir's encoder build: not built again for each corpus evaluated.
+            desk = common.open_desk(
+                own, config=config, database_url=sqlite_url(own), model_cache=main.models_dir
+            )
             ingest_seconds = common.ingest_with_progress(desk, corpus).seconds
         else:
             desk = common.open_desk(data_dir, config=config)

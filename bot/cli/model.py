@@ -40,6 +40,6 @@ def build(encoder: str | None, data_dir: Path | None) -> None:
             click.echo("the torch encoder needs no build")
             return
         loaded = load_encoder(
-            settings.model_path, backend=settings.encoder, data_dir=settings.data_dir
+            settings.model_path, backend=settings.encoder, models=settings.models_dir
         )
     click.echo(f"{loaded.name}: ready in {getattr(loaded, 'built', settings.data_dir)}")
