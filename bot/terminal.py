@@ -41,45 +41,66 @@ def quote_text(quote: Quote) -> Text:
     return text
 
 
-def print_indented(console: Console, text: Text, *, indent: int = INDENT) -> None:
-    """Print ``text`` with every line indented (a hanging indent when it wraps).
+def indented_lines(console: Console, text: Text, *, indent: int = INDENT) -> list[Text]:
+    """``text`` wrapped to the console, every line indented (a hanging indent when it wraps).
 
     Wrapped here rather than with :class:`rich.padding.Padding`, which pads each line out to
     the console's width.
     """
     width = max(console.width - indent, MIN_WRAP)
+    lines = []
     for line in text.wrap(console, width):
         line.rstrip()
         # A blank line between paragraphs stays empty: no indent, no trailing spaces.
-        console.print(Text(" " * indent) + line if line.plain else line)
+        lines.append(Text(" " * indent) + line if line.plain else line)
+    return lines
+
+
+def print_indented(console: Console, text: Text, *, indent: int = INDENT) -> None:
+    """Print ``text`` with every line indented (see :func:`indented_lines`)."""
+    _print_lines(console, indented_lines(console, text, indent=indent))
+
+
+def answer_lines(console: Console, answer: Answer) -> list[Text]:
+    """The answer as the terminal shows it, line by line, wrapped to ``console``."""
+    lines = [Text.assemble(("Q: ", "bold cyan"), (printable(answer.question), "bold"))]
+    if answer.period:
+        lines.append(Text(printable(answer.period.describe()), style="dim italic"))
+    if not answer.answered:
+        lines.append(Text("Nothing in the corpus answers this.", style="magenta"))
+        if answer.related:
+            lines.append(Text("Might be related:", style="dim"))
+            for source in answer.related:
+                lines.append(Text(f"  • {printable(source_label(source))}", style="dim"))
+        lines.append(Text())
+        return lines
+    for number, quote in enumerate(answer.quotes, start=answer.offset + 1):
+        lines.append(
+            Text.assemble(
+                (f"{number}. ", "bold"),
+                (printable(quote.source.path), "green"),
+                (" · ", "dim"),
+                (date_label(quote.source), "cyan" if quote.source.date else "dim italic"),
+                (f"  score {quote.score:.2f}", "dim"),
+            )
+        )
+        lines.extend(indented_lines(console, quote_text(quote)))
+        if quote.also_in:
+            also = ", ".join(source_label(s) for s in quote.also_in)
+            lines.extend(indented_lines(console, Text(f"also in: {printable(also)}", style="dim")))
+        lines.append(Text())
+    return lines
 
 
 def print_answer(console: Console, answer: Answer) -> None:
-    console.print(Text.assemble(("Q: ", "bold cyan"), (printable(answer.question), "bold")))
-    if answer.period:
-        console.print(Text(printable(answer.period.describe()), style="dim italic"))
-    if not answer.answered:
-        console.print(Text("Nothing in the corpus answers this.", style="magenta"))
-        if answer.related:
-            console.print(Text("Might be related:", style="dim"))
-            for source in answer.related:
-                console.print(Text(f"  • {printable(source_label(source))}", style="dim"))
-        console.print()
-        return
-    for number, quote in enumerate(answer.quotes, start=answer.offset + 1):
-        header = Text.assemble(
-            (f"{number}. ", "bold"),
-            (printable(quote.source.path), "green"),
-            (" · ", "dim"),
-            (date_label(quote.source), "cyan" if quote.source.date else "dim italic"),
-            (f"  score {quote.score:.2f}", "dim"),
-        )
-        console.print(header)
-        print_indented(console, quote_text(quote))
-        if quote.also_in:
-            also = ", ".join(source_label(s) for s in quote.also_in)
-            print_indented(console, Text(f"also in: {printable(also)}", style="dim"))
-        console.print()
+    _print_lines(console, answer_lines(console, answer))
+
+
+def _print_lines(console: Console, lines: list[Text]) -> None:
+    # One print of lines already wrapped (soft_wrap: rich wraps nothing again): a print per
+    # line cost more than the search behind the answer.
+    if lines:
+        console.print(Text("\n").join(lines), soft_wrap=True)
 
 
 def print_sources(console: Console, sources: list[SourceInfo]) -> None:

@@ -35,6 +35,7 @@ COLLECTIONS_DOC = (
     "0002 collections: a document is named by (collection, path), not by its path alone"
 )
 STAGED_DOC = "0003 staged ingest: an ingest writes its documents aside and makes them live at once"
+INDEX_DOC = "0004 staged index: the index on ingest_run holds staged documents only"
 FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
 
 
@@ -110,7 +111,7 @@ def test_a_new_database_is_created_at_head(database_url: str, engine: Engine) ->
     assert (status.state, status.current, status.head, status.pending) == (
         SchemaState.CURRENT,
         head(),
-        "0003",
+        "0004",
         (),
     )
     assert "alembic_version" in tables(engine)
@@ -133,6 +134,7 @@ def test_a_missing_sqlite_file_is_reported_empty_and_not_created(tmp_path: Path)
         BASELINE_DOC,
         COLLECTIONS_DOC,
         STAGED_DOC,
+        INDEX_DOC,
     )
     assert not (tmp_path / "none.db").exists()
 
@@ -157,14 +159,14 @@ def test_a_database_behind_is_refused_then_upgraded(database_url: str, engine: E
     assert (status.state, status.current, status.pending) == (
         SchemaState.BEHIND,
         "0001",
-        (COLLECTIONS_DOC, STAGED_DOC),
+        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC),
     )
     done = upgrade(database_url)
     assert (done.adopted, done.start, done.applied, done.after) == (
         False,
         "0001",
-        (COLLECTIONS_DOC, STAGED_DOC),
-        "0003",
+        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC),
+        "0004",
     )
     assert differences(engine, Base.metadata) == []
     store = Store(database_url)
@@ -206,6 +208,7 @@ def test_an_empty_database_upgraded_is_created_at_head_through_the_revisions(
         BASELINE_DOC,
         COLLECTIONS_DOC,
         STAGED_DOC,
+        INDEX_DOC,
     )
     assert schema_status(database_url).state is SchemaState.CURRENT
     # The revisions make exactly the models' schema, which a new store is created from.
@@ -228,15 +231,15 @@ def test_a_store_of_the_previous_release_is_adopted_with_every_row(
     status = schema_status(database_url)
     assert (status.state, status.pending) == (
         SchemaState.UNVERSIONED,
-        (BASELINE_DOC, COLLECTIONS_DOC, STAGED_DOC),
+        (BASELINE_DOC, COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC),
     )
 
     done = upgrade(database_url)
     assert (done.adopted, done.start, done.applied, done.after) == (
         True,
         "0001",
-        (COLLECTIONS_DOC, STAGED_DOC),
-        "0003",
+        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC),
+        "0004",
     )
     assert done.created == ("handled_deliveries", "answer_feedback")
     assert done.carried == (
@@ -398,9 +401,9 @@ def test_db_status_and_upgrade_of_a_new_database(run: Run, database_url: str) ->
     assert f"pending   {COLLECTIONS_DOC}" in status.stdout
     done = run("db", "upgrade")
     assert done.exit_code == 0, done.output
-    assert "from nothing to 0003:" in done.stdout
+    assert "from nothing to 0004:" in done.stdout
     lines = run("db", "status").stdout.splitlines()
-    assert lines[1:] == ["current   0003", "head      0003", "state     up to date"]
+    assert lines[1:] == ["current   0004", "head      0004", "state     up to date"]
     assert "nothing to upgrade" in run("db", "upgrade").stdout
 
 
@@ -440,9 +443,10 @@ def test_commands_refuse_a_store_behind_until_db_upgrade(
         "  created answer_feedback",
         "  carried 3 rows from slack_events to handled_deliveries",
         "  carried 2 rows from slack_feedback to answer_feedback",
-        "upgraded " + done.stdout.split("upgraded ")[1].split(" from ")[0] + " from 0001 to 0003:",
+        "upgraded " + done.stdout.split("upgraded ")[1].split(" from ")[0] + " from 0001 to 0004:",
         f"  {COLLECTIONS_DOC}",
         f"  {STAGED_DOC}",
+        f"  {INDEX_DOC}",
     ]
     assert done.stdout.startswith("adopted ") and "stamped at 0001" in done.stdout
     asked = run("ask", "--json", QUESTION)

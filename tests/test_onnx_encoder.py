@@ -394,7 +394,7 @@ def test_the_desk_loads_the_configured_backend_from_its_data_dir(
         ]
         # QUOTEDESK_MODEL_CACHE: one build shared by several data dirs.
         monkeypatch.setenv("QUOTEDESK_MODEL_CACHE", str(tmp_path / "shared"))
-        QuoteDesk(Settings.resolve(data_dir=tmp_path / "e")).embedder
+        assert QuoteDesk(Settings.resolve(data_dir=tmp_path / "e")).embedder == "an encoder"
         assert loaded[-1] == (None, "onnx-int8", (tmp_path / "shared").resolve())
     finally:
         embedding._shared_onnx.cache_clear()

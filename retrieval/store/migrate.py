@@ -123,7 +123,7 @@ def head() -> str:
 
     Example:
         >>> head()
-        '0003'
+        '0004'
     """
     return SCHEMA_REVISION
 

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, aliased, joinedload, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from retrieval.records import (
     CollectionInfo,
@@ -155,15 +155,47 @@ class Store:
         wanted = sorted({int(i) for i in ids})
         if not wanted:
             return {}
+        # Plain columns, not ORM objects: this runs for every question, on a hundred or more
+        # candidates.
+        query = (
+            select(
+                PassageRow.id,
+                PassageRow.start,
+                PassageRow.end,
+                PassageRow.text,
+                PassageRow.embedding,
+                DocumentRow.id,
+                DocumentRow.path,
+                DocumentRow.date,
+                DocumentRow.title,
+                DocumentRow.collection,
+                TitleVectorRow.embedding,
+            )
+            .join(DocumentRow, PassageRow.document_id == DocumentRow.id)
+            .outerjoin(TitleVectorRow, TitleVectorRow.document_id == DocumentRow.id)
+            .where(PassageRow.id.in_(wanted), _live())
+        )
         with self._sessions() as session:
-            rows = session.scalars(
-                select(PassageRow)
-                .join(DocumentRow)
-                .options(joinedload(PassageRow.document).joinedload(DocumentRow.title_vector))
-                .where(PassageRow.id.in_(wanted), _live())
-            ).all()
-            documents: dict[int, Document] = {}
-            return {row.id: _passage(row, documents) for row in rows}
+            rows = session.execute(query).all()
+        documents: dict[int, Document] = {}
+        found = {}
+        for pid, start, end, text, vector, doc_id, path, day, title, collection, title_v in rows:
+            document = documents.get(doc_id)
+            if document is None:
+                document = documents[doc_id] = Document(
+                    id=doc_id,
+                    source=Source(path, day, title, collection),
+                    title_vector=bytes_vector(title_v) if title_v is not None else None,
+                )
+            found[pid] = Passage(
+                id=pid,
+                document=document,
+                start=start,
+                end=end,
+                text=text,
+                vector=bytes_vector(vector),
+            )
+        return found
 
     def sources(self) -> list[SourceInfo]:
         """Every stored document with its date and passage count, by collection and path."""
@@ -520,27 +552,6 @@ def vector_bytes(vector: np.ndarray) -> bytes:
 def bytes_vector(data: bytes) -> np.ndarray:
     """The vector :func:`vector_bytes` stored."""
     return np.frombuffer(data, dtype="<f4")
-
-
-def _passage(row: PassageRow, documents: dict[int, Document]) -> Passage:
-    document = documents.get(row.document_id)
-    if document is None:
-        doc = row.document
-        title = doc.title_vector
-        document = Document(
-            id=doc.id,
-            source=Source(doc.path, doc.date, doc.title, doc.collection),
-            title_vector=bytes_vector(title.embedding) if title else None,
-        )
-        documents[row.document_id] = document
-    return Passage(
-        id=row.id,
-        document=document,
-        start=row.start,
-        end=row.end,
-        text=row.text,
-        vector=bytes_vector(row.embedding),
-    )
 
 
 def new_run(prefix: str = "") -> str:
