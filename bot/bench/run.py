@@ -131,7 +131,7 @@ class Plan:
     warmup_asks: int = 3
     # Answering at one size stops after this long, whatever ``repeats`` says (each kind has
     # then answered about as many questions: they take turns).
-    answer_seconds: float = 90.0
+    answer_seconds: float = 45.0
     serve_size: int | None = None
     events: int = 400
     event_seconds: float = 20.0
