@@ -266,9 +266,11 @@ class RetrievalConfig:
     # ... or share this much of the smaller one's distinct words (copies packed differently).
     duplicate_overlap: float = 0.6
 
-    # Quotes whose tied sentences are encoded to pick the highlight: encoding one passage's
-    # sentences costs ~30 ms on two cores, most of an answer's budget.
-    dense_highlight_quotes: int = 1
+    # Quotes whose tied sentences are encoded to pick the highlight (otherwise the first of the
+    # sentences holding most of the question's words). 0: on rtqa-2022 encoding lowered
+    # hybrid highlight@1 (0.596 against 0.635 without), checked on rtqa-2022-autumn (0.627
+    # against 0.657), the same on the seeds (0.935), and it cost 12-30 ms an answer.
+    dense_highlight_quotes: int = 0
 
     # The dense index: "auto" chooses by corpus size (below); "flat", "hnsw", "ivf-sq8" or
     # "ivf-pq" forces one (quotedesk bench compares them).

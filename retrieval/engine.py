@@ -255,10 +255,7 @@ class QuoteDesk:
             bm25 = {int(i): float(s) for s, i in zip(scores, found, strict=True)}
             ids.update(bm25)
         passages = [p for p in self.store.passages(ids).values() if query.admits(p.document.date)]
-        kept = [p.id for p in passages]
-        counts = indexes.lexical.holding(asked, kept)
-        held = {pid: int(n) for pid, n in zip(kept, counts.tolist(), strict=True) if n >= 0}
-        return gather(passages, vector, asked=asked, bm25=bm25, held=held)
+        return gather(passages, vector, asked=asked, bm25=bm25)
 
     def sources(self) -> list[SourceInfo]:
         """Every stored document with its date and passage count, by collection and path."""

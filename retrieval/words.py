@@ -45,4 +45,10 @@ def coverage(asked: set[str], texts: Sequence[str]) -> list[float]:
     """
     if not asked or not texts:
         return [0.0] * len(texts)
-    return [len(asked & words) / len(asked) for words in word_sets(texts)]
+    # word_sets() of every text, but stemming each distinct word once and keeping only the
+    # words whose stem was asked: this runs on every candidate of every question.
+    surfaces = [set(_TOKEN.findall(text.lower())) for text in texts]
+    unique = sorted(set().union(*surfaces) - _STOPWORDS)
+    stems = dict(zip(unique, _STEMMER.stemWords(unique), strict=True))
+    wanted = {word for word, stem in stems.items() if stem in asked}
+    return [len({stems[w] for w in words & wanted}) / len(asked) for words in surfaces]

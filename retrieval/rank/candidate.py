@@ -42,7 +42,6 @@ def gather(
     *,
     asked: set[str],
     bm25: Mapping[int, float],
-    held: Mapping[int, int] | None = None,
 ) -> list[Candidate]:
     """The evidence for each passage.
 
@@ -51,16 +50,9 @@ def gather(
         query: The question's unit vector.
         asked: The question's words (:func:`retrieval.words.word_sets`).
         bm25: BM25 scores by passage id.
-        held: How many of the ``asked`` words each passage holds, by passage id, when
-            already known (the lexical index knows); passages it leaves out are read.
     """
     found = list(passages)
-    held = held or {}
-    unread = [p for p in found if p.id not in held]
-    read = dict(zip((p.id for p in unread), coverage(asked, [p.text for p in unread]), strict=True))
-    covered = [
-        read[p.id] if p.id in read else held[p.id] / len(asked) if asked else 0.0 for p in found
-    ]
+    covered = coverage(asked, [p.text for p in found])
     candidates = []
     for passage, share in zip(found, covered, strict=True):
         title = passage.document.title_vector

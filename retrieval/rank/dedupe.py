@@ -26,28 +26,44 @@ def merge_duplicates(
     of ``ranked`` is only searched for copies of them (comparing every pair of a hundred
     candidates cost more than a search).
     """
+    if not ranked:
+        return []
+    # Every candidate's cosine to a lead is computed at once when the lead is chosen, and a
+    # candidate's words are read only when a cosine falls short: per pair, Python did both.
+    vectors = np.stack([c.passage.vector for c in ranked]).astype(np.float32, copy=False)
     groups: list[Group] = []
-    words: list[set[str]] = []
-    for candidate in ranked:
-        mine = set(_WORD.findall(candidate.passage.text.lower()))
-        for (lead, copies), theirs in zip(groups, words, strict=True):
-            documents = {lead.document_id, *(c.document_id for c in copies)}
-            if candidate.document_id in documents:
+    leads: list[int] = []
+    cosines: list[np.ndarray] = []
+    documents: list[set[int]] = []
+    words: dict[int, set[str]] = {}
+
+    def words_of(i: int) -> set[str]:
+        found = words.get(i)
+        if found is None:
+            found = words[i] = set(_WORD.findall(ranked[i].passage.text.lower()))
+        return found
+
+    for i, candidate in enumerate(ranked):
+        for g, (_, copies) in enumerate(groups):
+            if candidate.document_id in documents[g]:
                 continue
-            if _same(candidate, lead, mine, theirs, config):
+            if (
+                cosines[g][i] >= config.duplicate_cosine
+                or _overlap(words_of(i), words_of(leads[g])) >= config.duplicate_overlap
+            ):
                 copies.append(candidate)
+                documents[g].add(candidate.document_id)
                 break
         else:
             if limit is None or len(groups) < limit:
                 groups.append((candidate, []))
-                words.append(mine)
+                leads.append(i)
+                cosines.append(vectors @ vectors[i])
+                documents.append({candidate.document_id})
     return groups
 
 
-def _same(
-    a: Candidate, b: Candidate, a_words: set[str], b_words: set[str], config: RetrievalConfig
-) -> bool:
-    if float(np.dot(a.passage.vector, b.passage.vector)) >= config.duplicate_cosine:
-        return True
-    smaller = min(len(a_words), len(b_words))
-    return bool(smaller) and len(a_words & b_words) / smaller >= config.duplicate_overlap
+def _overlap(a: set[str], b: set[str]) -> float:
+    """The share of the smaller set's words the other holds (0 when either is empty)."""
+    smaller = min(len(a), len(b))
+    return len(a & b) / smaller if smaller else 0.0

@@ -23,6 +23,17 @@ def test_evidence_of_a_passage():
     assert (second.bm25, second.title_similarity, second.coverage) == (0.0, 0.0, 0.0)
 
 
+def test_coverage_is_the_share_of_asked_words_in_each_texts_word_set():
+    from tests.helpers import SEEDS
+
+    texts = [p for f in sorted(SEEDS.glob("*.txt")) for p in f.read_text().split("\n\n")]
+    texts += ["", "the and of", "Running RUNNERS ran İstanbul straße ﬁ", "x y 2,500 troops"]
+    for question in ("why did Baku skip the Washington meeting?", "running troops", "İstanbul"):
+        asked = word_sets([question])[0]
+        expected = [len(asked & words) / len(asked) for words in word_sets(texts)]
+        assert coverage(asked, texts) == expected
+
+
 def test_coverage_counts_the_questions_stemmed_words():
     asked = word_sets(["why did Baku withdraw from the talks?"])[0]
     shares = coverage(asked, ["Baku withdrew from talks.", "Baku said nothing.", "Unrelated."])
