@@ -255,7 +255,10 @@ class QuoteDesk:
             bm25 = {int(i): float(s) for s, i in zip(scores, found, strict=True)}
             ids.update(bm25)
         passages = [p for p in self.store.passages(ids).values() if query.admits(p.document.date)]
-        return gather(passages, vector, asked=asked, bm25=bm25)
+        kept = [p.id for p in passages]
+        counts = indexes.lexical.holding(asked, kept).tolist()
+        indexed = dict(zip(kept, counts, strict=True))
+        return gather(passages, vector, asked=asked, bm25=bm25, indexed=indexed)
 
     def sources(self) -> list[SourceInfo]:
         """Every stored document with its date and passage count, by collection and path."""

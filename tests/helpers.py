@@ -112,6 +112,7 @@ def make_passage(
     document: int | None = None,
     vector: Sequence[float] | None = None,
     title_vector: Sequence[float] | None = None,
+    title: str | None = None,
 ) -> Passage:
     """A hand-made passage record (document ``document``, default one per passage)."""
     doc_id = pid if document is None else document
@@ -119,7 +120,7 @@ def make_passage(
         id=pid,
         document=Document(
             id=doc_id,
-            source=Source(f"{doc_id}.txt", day, None),
+            source=Source(f"{doc_id}.txt", day, title),
             title_vector=None if title_vector is None else unit(title_vector),
         ),
         start=0,

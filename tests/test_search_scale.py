@@ -19,7 +19,7 @@ from retrieval import RetrievalConfig
 from retrieval.search import dense, lexical
 from retrieval.search.dense import FLAT, HNSW, IVF_PQ, IVF_SQ8, VectorIndex, index_path
 from retrieval.search.lexical import LexicalIndex, lexical_path
-from retrieval.words import tokenize
+from retrieval.words import tokenize, word_sets
 from tests.helpers import SEEDS
 
 QUESTION = "why did Baku skip the Washington meeting?"
@@ -168,6 +168,24 @@ def test_the_index_holds_bm25s_scores_for_the_same_words() -> None:
         keep = expected[0] > 0
         np.testing.assert_allclose(scores, expected[0][keep], rtol=1e-6)
         assert sorted(found.tolist()) == sorted(ids[rows[0][keep]].tolist())
+
+
+@pytest.mark.parametrize("order", ["ascending", "shuffled"])
+def test_the_words_a_passage_holds_are_read_from_the_index_as_from_its_text(order, monkeypatch):
+    texts = seed_texts()
+    ids = np.arange(900, 900 + len(texts), dtype=np.int64)
+    if order == "shuffled":
+        ids = np.random.default_rng(3).permutation(ids)
+    monkeypatch.setattr(lexical, "BUILD_CHUNK", 7)  # columns written over many chunks
+    index = LexicalIndex.build(ids, texts)
+    wanted = np.concatenate([ids[::3], [5, 10**6]])  # two ids it does not hold
+    text_of = dict(zip(ids.tolist(), texts, strict=True))
+    for query in (QUESTION, "KAMAZ trucks KAMAZ", "istanbul straße", "running runners", "the"):
+        asked = word_sets([query])[0]
+        expected = [
+            len(asked & word_sets([text_of[i]])[0]) if i in text_of else -1 for i in wanted.tolist()
+        ]
+        assert index.holding(asked, wanted).tolist() == expected
 
 
 def test_the_index_is_built_a_chunk_at_a_time_to_the_same_scores(monkeypatch) -> None:

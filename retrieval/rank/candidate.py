@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.records import Passage
-from retrieval.words import coverage
+from retrieval.records import Document, Passage
+from retrieval.words import coverage, word_sets
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ def gather(
     *,
     asked: set[str],
     bm25: Mapping[int, float],
+    indexed: Mapping[int, int] | None = None,
 ) -> list[Candidate]:
     """The evidence for each passage.
 
@@ -50,9 +51,12 @@ def gather(
         query: The question's unit vector.
         asked: The question's words (:func:`retrieval.words.word_sets`).
         bm25: BM25 scores by passage id.
+        indexed: How many of the ``asked`` words each passage's indexed text holds (its
+            title and text), by passage id, when known (the lexical index knows). A passage
+            whose title holds none of them holds as many in its text; the others are read.
     """
     found = list(passages)
-    covered = coverage(asked, [p.text for p in found])
+    covered = _coverage(found, asked, indexed or {})
     candidates = []
     for passage, share in zip(found, covered, strict=True):
         title = passage.document.title_vector
@@ -66,3 +70,25 @@ def gather(
             )
         )
     return candidates
+
+
+def _coverage(found: list[Passage], asked: set[str], indexed: Mapping[int, int]) -> list[float]:
+    if not asked:
+        return [0.0] * len(found)
+    titles: dict[int, bool] = {}
+
+    def title_asked(document: Document) -> bool:
+        if document.id not in titles:
+            title = document.source.title
+            titles[document.id] = bool(title) and bool(asked & word_sets([title or ""])[0])
+        return titles[document.id]
+
+    known = {
+        p.id: indexed[p.id] / len(asked)
+        for p in found
+        if indexed.get(p.id, -1) >= 0 and not title_asked(p.document)
+    }
+    unread = [p for p in found if p.id not in known]
+    read = coverage(asked, [p.text for p in unread])
+    known.update(zip((p.id for p in unread), read, strict=True))
+    return [known[p.id] for p in found]

@@ -22,7 +22,7 @@ import tempfile
 import time
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -72,6 +72,8 @@ class LexicalIndex:
     bm25: bm25s.BM25 | None
     ids: np.ndarray
     version: str | None = None
+    # Whether ids ascend (an index built from the database does): rows found by bisection.
+    _ascending: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def size(self) -> int:
@@ -134,6 +136,45 @@ class LexicalIndex:
             hits = hits[np.argpartition(scores[hits], -k)[-k:]]
         best = hits[np.argsort(-scores[hits], kind="stable")]
         return scores[best], np.asarray(self.ids[best], dtype=np.int64)
+
+    def holding(self, words: Iterable[str], ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """For each passage of ``ids``, how many of ``words`` (stems, as
+        :func:`retrieval.words.word_sets` makes them) its indexed text holds (its title and
+        text, :func:`retrieval.passages.lexical_text`); -1 for a passage this index does not
+        hold. Read from the index's columns instead of tokenizing the passages again: a tenth
+        of the time for a question's candidates.
+        """
+        wanted = np.asarray(ids, dtype=np.int64)
+        if self.bm25 is None or not len(wanted):
+            return np.full(len(wanted), -1, dtype=np.int32)
+        rows = self._rows(wanted)
+        counts = np.where(rows >= 0, 0, -1).astype(np.int32)
+        scores_ = self.bm25.scores
+        indices, indptr = scores_["indices"], scores_["indptr"]
+        vocab = self.bm25.vocab_dict
+        for word in set(words):
+            term = vocab.get(word)
+            if term is None:
+                continue
+            # A term's rows ascend in its column (the builder writes them so).
+            column = indices[int(indptr[term]) : int(indptr[term + 1])]
+            if not len(column):
+                continue
+            at = np.minimum(np.searchsorted(column, rows), len(column) - 1)
+            counts += (column[at] == rows) & (rows >= 0)
+        return counts
+
+    def _rows(self, wanted: np.ndarray) -> np.ndarray:
+        """The row of each passage id in this index, -1 where it has none."""
+        ids = self.ids
+        if self._ascending is None:
+            self._ascending = bool(len(ids) < 2 or np.all(ids[1:] > ids[:-1]))
+        if self._ascending:
+            at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+        else:
+            order = np.argsort(ids, kind="stable")
+            at = order[np.minimum(np.searchsorted(ids, wanted, sorter=order), len(ids) - 1)]
+        return np.where(ids[at] == wanted, at, -1)
 
     def save(self, path: Path) -> None:
         """Write into a temporary folder beside ``path``, then rename it: readers never see
