@@ -297,9 +297,7 @@ class Bench:
 
     def incremental(self, desk: QuoteDesk, corpus: Path, full_s: float, passages: int) -> None:
         """Ingest the same folder again unchanged, then with one file changed."""
-        started = time.perf_counter()
-        again = desk.ingest(corpus)
-        again_s = time.perf_counter() - started
+        again, again_s = _timed(lambda: desk.ingest(corpus))
         self.report.add(
             Row(
                 "ingest",
@@ -319,9 +317,7 @@ class Bench:
             + "\n\nA paragraph added by the bench, to change this file.\n",
             encoding="utf-8",
         )
-        started = time.perf_counter()
-        one = desk.ingest(corpus)
-        one_s = time.perf_counter() - started
+        one, one_s = _timed(lambda: desk.ingest(corpus))
         self.report.add(
             Row(
                 "ingest",
@@ -923,6 +919,12 @@ def label(size: int) -> str:
     if size >= 1_000 and size % 1_000 == 0:
         return f"{size // 1_000}k"
     return f"{size:,}"
+
+
+def _timed(call: Callable[[], R]) -> tuple[R, float]:
+    """What ``call`` returns, and the seconds it took."""
+    started = time.perf_counter()
+    return call(), time.perf_counter() - started
 
 
 def _times(call: Callable[[T], object], items: Sequence[T]) -> list[float]:
