@@ -158,21 +158,26 @@ def _goal(row: Row) -> str:
     return f"{row.target} {'ok' if row.met else 'MISSED' if row.met is False else ''}".strip()
 
 
+def _cells(row: Row) -> tuple[str, ...]:
+    """A row's cells, in the columns of :func:`table` and :func:`markdown`."""
+    return (
+        row.section,
+        row.name + (f" ({row.note})" if row.note else ""),
+        _number(row.value, row.unit),
+        row.baseline_name,
+        _number(row.baseline, row.unit),
+        _ratio(row),
+        _goal(row),
+    )
+
+
 def table(report: Report) -> Table:
     """The rows as a rich table (the same columns in a terminal and piped)."""
     grid = Table(title=f"quotedesk bench - encoder: {report.encoder}", title_justify="left")
     for header in ("section", "measure", "value", "baseline", "baseline value", "ratio", "target"):
         grid.add_column(header, no_wrap=header in ("value", "baseline value", "ratio"))
     for row in report.rows:
-        grid.add_row(
-            row.section,
-            row.name + (f" ({row.note})" if row.note else ""),
-            _number(row.value, row.unit),
-            row.baseline_name,
-            _number(row.baseline, row.unit),
-            _ratio(row),
-            _goal(row),
-        )
+        grid.add_row(*_cells(row))
     return grid
 
 
@@ -183,16 +188,7 @@ def markdown(report: Report) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in report.rows:
-        cells = (
-            row.section,
-            row.name + (f" ({row.note})" if row.note else ""),
-            _number(row.value, row.unit),
-            row.baseline_name,
-            _number(row.baseline, row.unit),
-            _ratio(row),
-            _goal(row),
-        )
-        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in _cells(row)) + " |")
     return "\n".join(lines)
 
 
