@@ -77,7 +77,6 @@ def load_encoder(
     model_path: str | os.PathLike[str] | None = None,
     *,
     backend: str = DEFAULT_ENCODER,
-    data_dir: str | os.PathLike[str] | None = None,
     models: str | os.PathLike[str] | None = None,
 ) -> Encoder:
     """The model in ``model_path`` (``None``: the packaged one) on ``backend``.
@@ -85,9 +84,9 @@ def load_encoder(
     Args:
         model_path: A local sentence-transformers folder; ``None`` for the packaged model.
         backend: ``onnx-int8``, ``onnx`` or ``torch`` (see :data:`retrieval.config.ENCODERS`).
-        data_dir: The data directory: the ONNX backends build their model into its
-            ``models/`` folder on first use (some seconds, once) and load it from there.
-        models: The ONNX build cache, in place of ``<data_dir>/models``.
+        models: The ONNX backends' build cache (:attr:`retrieval.config.Settings.models_dir`):
+            they build their model into it on first use (some seconds, once) and load it
+            from there.
 
     Raises:
         ModelNotFoundError: No model there, or (ONNX) one that cannot be built or whose
@@ -97,16 +96,15 @@ def load_encoder(
     backend = parse_encoder(backend)
     if backend == "torch":
         return Embedder(model_path)
-    if models is None and data_dir is None:
-        raise ModelNotFoundError(f"the {backend} encoder needs a data directory for its model")
-    cache = Path(models) if models is not None else Path(str(data_dir)) / "models"
+    if models is None:
+        raise ModelNotFoundError(f"the {backend} encoder needs a folder to build its model in")
     from retrieval import onnx_encoder
 
     folder = model_folder(model_path)
     base = folder.name if model_path else PACKAGED_NAME
     return onnx_encoder.load(
         folder,
-        cache,
+        Path(models),
         backend,
         name=f"{base}/{backend}/{onnx_encoder.RECIPE}",
         label=base,

@@ -431,7 +431,7 @@ def onnx_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with both ONNX builds of the packaged model (built once a session)."""
     data = tmp_path_factory.mktemp("onnx-data")
     for backend in ("onnx", "onnx-int8"):
-        embedding.load_encoder(backend=backend, data_dir=data)
+        embedding.load_encoder(backend=backend, models=data / "models")
     return data
 
 
@@ -440,7 +440,7 @@ def onnx_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_vectors_agree_with_the_torch_model(
     onnx_models: Path, embedder: embedding.Embedder, backend: str, least: float
 ) -> None:
-    onnx = embedding.load_encoder(backend=backend, data_dir=onnx_models)
+    onnx = embedding.load_encoder(backend=backend, models=onnx_models / "models")
     long = " ".join(SENTENCES * 6)  # beyond 256 word pieces: cut the same way
     texts = [*SENTENCES, long]
     mine, theirs = onnx.encode(texts), embedder.encode(texts)
