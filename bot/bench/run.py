@@ -258,9 +258,7 @@ class Bench:
         desk = self.desk("ingest")
         encoder = self.embedder  # loaded before the clock starts, as a running bot has it
         self.log(f"ingest: {self.plan.corpus} with {describe_encoder(encoder)}")
-        started = time.perf_counter()
-        result = desk.ingest(corpus)
-        ingest_s = time.perf_counter() - started
+        result, ingest_s = _timed(lambda: desk.ingest(corpus))
         texts = [
             p.read_text(encoding="utf-8", errors="replace") for p in sorted(_corpus_files(corpus))
         ]
