@@ -8,28 +8,41 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from retrieval.config import RetrievalConfig, Settings
+from tests.helpers import SEEDS, CountingEmbedder, FakeEmbedder
+
+if TYPE_CHECKING:
+    from retrieval.embedder import Embedder
+    from retrieval.engine import QuoteDesk
 
 # Under pytest-xdist each worker has a core: OpenMP's (FAISS) and ONNX Runtime's thread pools
 # spinning on the other worker's core cost more than they give on the fast tier's tiny indexes.
-# Set before FAISS is first imported (below), when the OpenMP runtime reads it.
+# Set before FAISS is first imported (by the test modules, after this one), when the OpenMP
+# runtime reads it.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import pytest  # noqa: E402
-from hypothesis import settings as hypothesis_settings
 
-from retrieval import QuoteDesk, RetrievalConfig, Settings
-from retrieval.embedder import Embedder, shared_embedder
-from tests.helpers import SEEDS, CountingEmbedder, FakeEmbedder
+def _ram_disk(folder: str = "/dev/shm", *, room: int = 2 << 30) -> str | None:
+    try:
+        usage = shutil.disk_usage(folder)
+    except OSError:
+        return None
+    return folder if usage.free >= room and os.access(folder, os.W_OK | os.X_OK) else None
+
+
+# Tests' throwaway folders on a RAM disk where there is one with room: the suite creates and
+# deletes hundreds of databases and indexes, and on a disk their syncs and unlinks cost the fast
+# tier seconds. pytest reads this when it first makes a temporary folder (after this import).
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ and (ram := _ram_disk()):
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = ram
 
 # The throwaway PostgreSQL server's fixtures (postgres_server, postgres_url, database_url, ...).
 pytest_plugins = ["tests.postgres"]
-
-# Fuzz tests (hypothesis) run in the normal suite, each bounded by its own max_examples and
-# deadline; no example database is left behind, and CI tries the same examples every run.
-hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-hypothesis_settings.register_profile("dev", database=None, print_blob=True)
-hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # Fixtures that load the real model: a test asking for one is slow.
 REAL_MODEL_FIXTURES = frozenset({"embedder", "seed_desk", "real_desk"})
@@ -49,11 +62,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
+    from retrieval.embedder import shared_embedder
+
     return shared_embedder(None)
 
 
 def open_desk(data: Path, embedder: object, config: RetrievalConfig | None = None) -> QuoteDesk:
     """A desk whose database and index live in ``data``."""
+    # Imported here: the engine's imports (SQLAlchemy, FAISS, BM25) would slow the start of
+    # every pytest process, xdist's controller included, which runs no test.
+    from retrieval.engine import QuoteDesk
+
     return QuoteDesk(
         Settings.resolve(data_dir=data, database_url=f"sqlite:///{data}/q.db"),
         config=config,

@@ -6,6 +6,7 @@ it and stay fast. Tests with the real model carry ``@pytest.mark.slow``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -55,9 +56,8 @@ class FakeEmbedder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in _WORD.findall(text.lower()):
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                slot = int.from_bytes(digest[:4], "little") % self.dimension
-                vectors[row, slot] += 1.0 if digest[4] & 1 else -1.0
+                slot, sign = _word_slot(word, self.dimension)
+                vectors[row, slot] += sign
             norm = float(np.linalg.norm(vectors[row]))
             if norm:
                 vectors[row] /= norm
@@ -67,6 +67,13 @@ class FakeEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_slot(word: str, dimension: int) -> tuple[int, float]:
+    # Cached: the fast tier encodes the same seeds in hundreds of tests.
+    digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+    return int.from_bytes(digest[:4], "little") % dimension, 1.0 if digest[4] & 1 else -1.0
 
 
 class CountingEmbedder:

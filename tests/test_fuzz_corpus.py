@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tests.fuzzing  # noqa: F401  (the profile, before any @settings)
 from retrieval.documents import Document, UnreadableFileError, parse_document
 from retrieval.passages import MAX_PASSAGE_TOKENS, find_title, split_passages
 

@@ -90,6 +90,7 @@ def test_the_models_revision_is_the_newest_script() -> None:
     assert scripts().get_current_head() == head()
 
 
+@pytest.mark.slow  # a fresh interpreter: the only way to see what an import pulls in
 def test_opening_a_store_at_head_does_not_import_alembic(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tests.fuzzing  # noqa: F401  (the profile, before any @settings)
 from bot.slack.blocks import ACTION_DOWN, ACTION_MORE, ACTION_SHARE, ACTION_UP
 from bot.slack.payloads import FORM, JSON, signed_headers
 from bot.slack.server import SlackWsgi
