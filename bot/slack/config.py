@@ -9,6 +9,12 @@ from typing import Literal
 
 from retrieval.errors import QuotedeskError
 
+# Seconds a thread holds the interpreter before another may run (Python's default: 0.005),
+# set by serve and socket. Acknowledging Slack is short Python work among the long stretches
+# of answering; at 1 ms an acknowledgement waits less for answers in other threads (see
+# BENCHMARKS.md, "Slack over HTTP").
+SWITCH_INTERVAL = 0.001
+
 DEFAULT_API_URL = "https://slack.com/api/"
 Mode = Literal["http", "socket"]
 

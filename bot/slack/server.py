@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,7 +28,7 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import parse_body
 
 from bot.slack.app import build_app
-from bot.slack.config import SlackConfig, SlackConfigError
+from bot.slack.config import SWITCH_INTERVAL, SlackConfig, SlackConfigError
 from bot.slack.retention import HistoryPruner
 from bot.slack.shape import shape_problem
 from retrieval import QuoteDesk, Settings
@@ -320,6 +321,7 @@ def serve(
     background, so /healthz tells the platform when it may send traffic. (Loading torch
     before forking, as ``--preload`` would, is not safe with its thread pools.)
     """
+    sys.setswitchinterval(SWITCH_INTERVAL)  # before the fork: workers inherit it
     run_gunicorn(
         lambda: create_wsgi_app(config=config, settings=settings),
         gunicorn_options(host=host, port=port, workers=workers, threads=threads),

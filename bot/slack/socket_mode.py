@@ -12,6 +12,7 @@ while sleeping in ``select``.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from typing import Any
@@ -23,7 +24,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.websocket_client import SocketModeClient as WebSocketClientClient
 
 from bot.slack.app import build_app
-from bot.slack.config import SlackConfig
+from bot.slack.config import SWITCH_INTERVAL, SlackConfig
 from retrieval import QuoteDesk
 
 # We ping every PING_INTERVAL s; no pong within PING_TIMEOUT s means the connection is dead.
@@ -120,6 +121,7 @@ class SocketModeHandler(BaseSocketModeHandler):
 def run_socket_mode(*, config: SlackConfig, desk: QuoteDesk) -> None:
     """Load the model and index, connect with the app-level token and serve until stopped."""
     desk.warm()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     app = build_app(config=config, desk=desk)
     # The app's WebClient opens the connections, so SLACK_API_URL and its retries apply here.
     SocketModeHandler(app, app_token=config.app_token).start()

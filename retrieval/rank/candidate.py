@@ -35,6 +35,14 @@ class Candidate:
     def document_id(self) -> int:
         return self.passage.document.id
 
+    def with_score(self, score: float) -> Candidate:
+        """This candidate scored ``score`` (a copy: candidates are immutable). What
+        ``dataclasses.replace`` does, at a third of its cost: ranking scores every candidate
+        of every question, some twice."""
+        return Candidate(
+            self.passage, self.similarity, self.bm25, self.title_similarity, self.coverage, score
+        )
+
 
 def gather(
     passages: Iterable[Passage],

@@ -21,8 +21,9 @@ def merge_duplicates(
     """Group ``ranked`` into (best candidate, its copies in other documents), in rank order.
 
     Two passages of different documents are copies when their cosine reaches
-    ``config.duplicate_cosine`` or when the other holds ``config.duplicate_overlap`` of the
-    smaller one's distinct words. With ``limit``, at most that many groups are made; the rest
+    ``config.duplicate_cosine``, or when it reaches ``config.duplicate_overlap_cosine`` and
+    the other holds ``config.duplicate_overlap`` of the smaller one's distinct words. With
+    ``limit``, at most that many groups are made; the rest
     of ``ranked`` is only searched for copies of them (comparing every pair of a hundred
     candidates cost more than a search).
     """
@@ -47,9 +48,10 @@ def merge_duplicates(
         for g, (_, copies) in enumerate(groups):
             if candidate.document_id in documents[g]:
                 continue
-            if (
-                cosines[g][i] >= config.duplicate_cosine
-                or _overlap(words_of(i), words_of(leads[g])) >= config.duplicate_overlap
+            cosine = cosines[g][i]
+            if cosine >= config.duplicate_cosine or (
+                cosine >= config.duplicate_overlap_cosine
+                and _overlap(words_of(i), words_of(leads[g])) >= config.duplicate_overlap
             ):
                 copies.append(candidate)
                 documents[g].add(candidate.document_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from retrieval.config import Mode, RetrievalConfig
 from retrieval.rank.candidate import Candidate
 from retrieval.timeframe import Period
@@ -33,12 +31,12 @@ def fuse(
     """
     mode = mode or config.mode
     top = max((c.bm25 for c in candidates), default=0.0) or 1.0
-    scored = [dataclasses.replace(c, score=_score(c, top, mode, config)) for c in candidates]
+    scored = [c.with_score(_score(c, top, mode, config)) for c in candidates]
     if prefer_recent:
         scored = _add_recency(scored, config.recency_weight)
     if period is not None and config.period_weight:
         scored = [
-            dataclasses.replace(c, score=c.score + config.period_weight)
+            c.with_score(c.score + config.period_weight)
             if period.covers(c.passage.document.date)
             else c
             for c in scored
@@ -65,9 +63,7 @@ def _add_recency(candidates: list[Candidate], weight: float) -> list[Candidate]:
         return candidates
     low, span = min(days), max(days) - min(days)
     return [
-        dataclasses.replace(
-            c, score=c.score + weight * (c.passage.document.date.toordinal() - low) / span
-        )
+        c.with_score(c.score + weight * (c.passage.document.date.toordinal() - low) / span)
         if c.passage.document.date
         else c
         for c in candidates

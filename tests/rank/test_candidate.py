@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import bm25s
 import pytest
 import Stemmer
 
-from retrieval.rank import gather
+from retrieval.rank import Candidate, gather
 from retrieval.words import coverage, tokenize, word_sets
 from tests.helpers import make_passage, unit
 
@@ -98,3 +100,15 @@ def test_word_sets_match_the_bm25_tokenizer():
         show_progress=False,
     )
     assert tokenize(TEXTS) == reference
+
+
+def test_with_score_changes_the_score_alone():
+    original = Candidate(
+        make_passage(4, text="Baku withdrew"),
+        0.5,
+        bm25=2.0,
+        title_similarity=0.25,
+        coverage=0.75,
+        score=0.1,
+    )
+    assert original.with_score(0.9) == dataclasses.replace(original, score=0.9)

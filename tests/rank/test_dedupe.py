@@ -23,9 +23,18 @@ def test_copies_in_other_documents_are_merged_under_the_best():
     ranked = [
         candidate(1, STORY, [1, 0]),
         candidate(2, "Moscow agreed to something else entirely", [0, 1]),
-        candidate(3, STORY + " on Monday", [0.3, 1]),  # same words, another document
+        candidate(3, STORY + " on Monday", [1, 1]),  # same words, another document
     ]
     assert groups(ranked) == [(1, [3]), (2, [])]
+
+
+def test_shared_words_make_no_copy_of_a_passage_far_in_meaning():
+    # Cosine 0.29: below duplicate_overlap_cosine, the words are not even compared.
+    ranked = [candidate(1, STORY, [1, 0]), candidate(3, STORY + " on Monday", [0.3, 1])]
+    assert groups(ranked) == [(1, []), (3, [])]
+    loose = RetrievalConfig(duplicate_overlap_cosine=0.2)
+    merged = merge_duplicates(ranked, config=loose)
+    assert [(lead.passage.id, len(copies)) for lead, copies in merged] == [(1, 1)]
 
 
 def test_close_vectors_are_copies_even_in_other_words():
@@ -50,7 +59,7 @@ def test_a_limit_keeps_the_first_groups_and_still_finds_their_copies():
         candidate(1, STORY, [1, 0]),
         candidate(2, "one thing", [0, 1]),
         candidate(3, "another thing here", [0.7, -0.7]),
-        candidate(4, STORY + " too", [0.2, 1]),
+        candidate(4, STORY + " too", [0.7, 0.7]),
     ]
     whole = groups(ranked)
     assert groups(ranked, limit=2) == [(1, [4]), (2, [])] == whole[:2]
