@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.records import Document, Passage
+from retrieval.records import Passage
 from retrieval.words import coverage, word_sets
 
 
@@ -83,18 +83,16 @@ def gather(
 def _coverage(found: list[Passage], asked: set[str], indexed: Mapping[int, int]) -> list[float]:
     if not asked:
         return [0.0] * len(found)
-    titles: dict[int, bool] = {}
-
-    def title_asked(document: Document) -> bool:
-        if document.id not in titles:
-            title = document.source.title
-            titles[document.id] = bool(title) and bool(asked & word_sets([title or ""])[0])
-        return titles[document.id]
-
+    # Every title's words at once: stemming them a title at a time cost more than the rest.
+    documents = {p.document.id: p.document for p in found if p.document.source.title}
+    title_words = word_sets([d.source.title or "" for d in documents.values()])
+    asked_in_title = {
+        doc_id for doc_id, words in zip(documents, title_words, strict=True) if asked & words
+    }
     known = {
         p.id: indexed[p.id] / len(asked)
         for p in found
-        if indexed.get(p.id, -1) >= 0 and not title_asked(p.document)
+        if indexed.get(p.id, -1) >= 0 and p.document.id not in asked_in_title
     }
     unread = [p for p in found if p.id not in known]
     read = coverage(asked, [p.text for p in unread])
