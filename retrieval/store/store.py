@@ -96,9 +96,10 @@ class Store:
         return self.meta(CORPUS_VERSION)
 
     def meta(self, key: str) -> str | None:
-        with self._sessions() as session:
-            row = session.get(MetaRow, key)
-            return row.value if row else None
+        # A plain query on a connection, no ORM session: every question reads the corpus
+        # version, and the session and its identity map cost more than the read itself.
+        with self.engine.connect() as connection:
+            return connection.scalar(select(MetaRow.value).where(MetaRow.key == key))
 
     def passage_count(self) -> int:
         """Passages of live documents (not of an ingest still staging)."""
@@ -175,8 +176,8 @@ class Store:
             .outerjoin(TitleVectorRow, TitleVectorRow.document_id == DocumentRow.id)
             .where(PassageRow.id.in_(wanted), _live())
         )
-        with self._sessions() as session:
-            rows = session.execute(query).all()
+        with self.engine.connect() as connection:  # Core, no ORM session: see meta()
+            rows = connection.execute(query).all()
         documents: dict[int, Document] = {}
         found = {}
         for pid, start, end, text, vector, doc_id, path, day, title, collection, title_v in rows:
