@@ -256,9 +256,12 @@ class QuoteDesk:
             ids.update(bm25)
         passages = [p for p in self.store.passages(ids).values() if query.admits(p.document.date)]
         kept = [p.id for p in passages]
-        counts = indexes.lexical.holding(asked, kept).tolist()
+        in_text = indexes.lexical.knows_titles
+        counts = indexes.lexical.holding(asked, kept, in_text=in_text).tolist()
         indexed = dict(zip(kept, counts, strict=True))
-        return gather(passages, vector, asked=asked, bm25=bm25, indexed=indexed)
+        return gather(
+            passages, vector, asked=asked, bm25=bm25, indexed=indexed, with_titles=not in_text
+        )
 
     def sources(self) -> list[SourceInfo]:
         """Every stored document with its date and passage count, by collection and path."""

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from retrieval import RetrievalConfig
+from retrieval.passages import lexical_text
 from retrieval.search import dense, lexical
 from retrieval.search.dense import FLAT, HNSW, IVF_PQ, IVF_SQ8, VectorIndex, index_path
 from retrieval.search.lexical import LexicalIndex, lexical_path
@@ -188,6 +189,40 @@ def test_the_words_a_passage_holds_are_read_from_the_index_as_from_its_text(orde
         assert index.holding(asked, wanted).tolist() == expected
 
 
+def test_the_words_of_a_passages_text_alone_are_counted_apart_from_its_titles(
+    monkeypatch, tmp_path: Path
+) -> None:
+    texts = seed_texts()
+    titles = ["Baku skips the Washington meeting", None, "Running troops", "", "The KAMAZ talks"]
+    rows = [(7 + 2 * i, titles[i % len(titles)], text) for i, text in enumerate(texts)]
+    monkeypatch.setattr(lexical, "BUILD_CHUNK", 5)  # title-only terms over many chunks
+    index = LexicalIndex.from_passages(rows)
+    plain = LexicalIndex.from_rows((pid, lexical_text(title, text)) for pid, title, text in rows)
+    assert index.knows_titles and not plain.knows_titles
+    wanted = np.asarray([pid for pid, _, _ in rows] + [2, 10**6])
+    for query in (QUESTION, "running troops ran", "KAMAZ talks", "the"):
+        asked = word_sets([query])[0]
+        in_text = [len(asked & word_sets([t])[0]) for _, _, t in rows] + [-1, -1]
+        both = [len(asked & word_sets([lexical_text(ti, t)])[0]) for _, ti, t in rows] + [-1, -1]
+        assert index.holding(asked, wanted, in_text=True).tolist() == in_text
+        assert index.holding(asked, wanted).tolist() == both
+        assert plain.holding(asked, wanted).tolist() == both
+        a, b = index.search(query, 20), plain.search(query, 20)
+        assert a[1].tolist() == b[1].tolist()  # the same BM25 either way
+    with pytest.raises(ValueError):
+        plain.holding(word_sets([QUESTION])[0], wanted, in_text=True)
+    index.save(tmp_path / "lexical-x")
+    loaded = LexicalIndex.load(tmp_path / "lexical-x")
+    asked = word_sets([QUESTION])[0]
+    assert loaded.holding(asked, wanted, in_text=True).tolist() == (
+        index.holding(asked, wanted, in_text=True).tolist()
+    )
+    # An index saved before titles were kept apart loads, and does not claim to know them.
+    for name in (lexical.TITLE_STARTS_FILE, lexical.TITLE_TERMS_FILE):
+        (tmp_path / "lexical-x" / name).unlink()
+    assert not LexicalIndex.load(tmp_path / "lexical-x").knows_titles
+
+
 def test_the_index_is_built_a_chunk_at_a_time_to_the_same_scores(monkeypatch) -> None:
     texts = seed_texts()
     ids = np.arange(len(texts))
@@ -224,13 +259,13 @@ def test_an_empty_index_finds_nothing(tmp_path: Path) -> None:
 
 def counting_builds(monkeypatch) -> list[int]:
     calls: list[int] = []
-    original = LexicalIndex.from_rows.__func__  # type: ignore[attr-defined]
+    original = LexicalIndex.from_passages.__func__  # type: ignore[attr-defined]
 
     def counted(cls, rows, **kwargs):
         calls.append(1)
         return original(cls, rows, **kwargs)
 
-    monkeypatch.setattr(LexicalIndex, "from_rows", classmethod(counted))
+    monkeypatch.setattr(LexicalIndex, "from_passages", classmethod(counted))
     return calls
 
 

@@ -51,6 +51,7 @@ def gather(
     asked: set[str],
     bm25: Mapping[int, float],
     indexed: Mapping[int, int] | None = None,
+    with_titles: bool = True,
 ) -> list[Candidate]:
     """The evidence for each passage.
 
@@ -59,12 +60,14 @@ def gather(
         query: The question's unit vector.
         asked: The question's words (:func:`retrieval.words.word_sets`).
         bm25: BM25 scores by passage id.
-        indexed: How many of the ``asked`` words each passage's indexed text holds (its
-            title and text), by passage id, when known (the lexical index knows). A passage
-            whose title holds none of them holds as many in its text; the others are read.
+        indexed: How many of the ``asked`` words each passage's indexed text holds, by
+            passage id, when known (the lexical index knows; -1 where it does not).
+        with_titles: Whether ``indexed`` counts the words of the passage's title and text
+            together: a passage whose title holds none of them holds as many in its text,
+            the others are read. False: the counts are of the text alone.
     """
     found = list(passages)
-    covered = _coverage(found, asked, indexed or {})
+    covered = _coverage(found, asked, indexed or {}, with_titles=with_titles)
     candidates = []
     for passage, share in zip(found, covered, strict=True):
         title = passage.document.title_vector
@@ -80,15 +83,19 @@ def gather(
     return candidates
 
 
-def _coverage(found: list[Passage], asked: set[str], indexed: Mapping[int, int]) -> list[float]:
+def _coverage(
+    found: list[Passage], asked: set[str], indexed: Mapping[int, int], *, with_titles: bool
+) -> list[float]:
     if not asked:
         return [0.0] * len(found)
-    # Every title's words at once: stemming them a title at a time cost more than the rest.
-    documents = {p.document.id: p.document for p in found if p.document.source.title}
-    title_words = word_sets([d.source.title or "" for d in documents.values()])
-    asked_in_title = {
-        doc_id for doc_id, words in zip(documents, title_words, strict=True) if asked & words
-    }
+    asked_in_title: set[int] = set()
+    if with_titles:
+        # Every title's words at once: stemming a title at a time cost more than the rest.
+        documents = {p.document.id: p.document for p in found if p.document.source.title}
+        title_words = word_sets([d.source.title or "" for d in documents.values()])
+        asked_in_title = {
+            doc_id for doc_id, words in zip(documents, title_words, strict=True) if asked & words
+        }
     known = {
         p.id: indexed[p.id] / len(asked)
         for p in found

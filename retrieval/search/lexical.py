@@ -53,6 +53,9 @@ FLOOR_ABOVE = 65_536
 FLOOR_STRIDE = 16
 # The passage ids, beside bm25s's files in a saved index.
 IDS_FILE = "ids.npy"
+# Each row's title-only terms (see LexicalIndex.title_only), when the index knows them.
+TITLE_STARTS_FILE = "title_only_starts.npy"
+TITLE_TERMS_FILE = "title_only_terms.npy"
 PARAMS_FILE = "params.index.json"
 # A temporary folder left by a build that was killed is removed after this long (a younger
 # one may be another process's build in progress).
@@ -72,6 +75,10 @@ class LexicalIndex:
     bm25: bm25s.BM25 | None
     ids: np.ndarray
     version: str | None = None
+    # Per row, the terms of its title that its text does not hold (row pointers, term ids):
+    # what tells the words of a passage's text from those of its title, which the index
+    # holds together. None when built from texts alone (or saved before it was kept).
+    title_only: tuple[np.ndarray, np.ndarray] | None = None
     # Whether ids ascend (an index built from the database does): rows found by bisection.
     _ascending: bool | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -101,15 +108,44 @@ class LexicalIndex:
         cls, rows: Iterable[tuple[int, str]], *, version: str | None = None
     ) -> LexicalIndex:
         """The index of ``(passage id, text)`` rows, read a chunk at a time."""
+        return cls._built(((pid, None, text) for pid, text in rows), version=version, titled=False)
+
+    @classmethod
+    def from_passages(
+        cls, rows: Iterable[tuple[int, str | None, str]], *, version: str | None = None
+    ) -> LexicalIndex:
+        """The index of ``(passage id, document title, passage text)`` rows: each passage's
+        title and text indexed together (:func:`retrieval.passages.lexical_text`), and the
+        title's own terms kept apart, so :meth:`holding` can count the text's alone."""
+        return cls._built(rows, version=version, titled=True)
+
+    @classmethod
+    def _built(
+        cls, rows: Iterable[tuple[int, str | None, str]], *, version: str | None, titled: bool
+    ) -> LexicalIndex:
         builder = _Builder()
         ids = array("q")
         rows = iter(rows)
         while chunk := list(itertools.islice(rows, BUILD_CHUNK)):
-            ids.extend(pid for pid, _ in chunk)
-            builder.add([text for _, text in chunk])
+            ids.extend(pid for pid, _, _ in chunk)
+            if titled:
+                builder.add(
+                    [lexical_text(title, text) for _, title, text in chunk],
+                    title_words=[
+                        len(_TOKEN.findall(title.lower())) if title else 0 for _, title, _ in chunk
+                    ],
+                )
+            else:
+                builder.add([text for _, _, text in chunk])
         if not ids:
             return cls(None, np.zeros(0, dtype=np.int64), version)
-        return cls(builder.finish(), np.frombuffer(ids, dtype=np.int64).copy(), version)
+        bm25 = builder.finish()
+        return cls(bm25, np.frombuffer(ids, dtype=np.int64).copy(), version, builder.title_only())
+
+    @property
+    def knows_titles(self) -> bool:
+        """Whether :meth:`holding` can count the words of a passage's text alone."""
+        return self.title_only is not None
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and passage ids of the ``k`` best passages (fewer when fewer match), best
@@ -140,14 +176,19 @@ class LexicalIndex:
         best = hits[np.argsort(-scores[hits], kind="stable")]
         return scores[best], np.asarray(self.ids[best], dtype=np.int64)
 
-    def holding(self, words: Iterable[str], ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    def holding(
+        self, words: Iterable[str], ids: Sequence[int] | np.ndarray, *, in_text: bool = False
+    ) -> np.ndarray:
         """For each passage of ``ids``, how many of ``words`` (stems, as
         :func:`retrieval.words.word_sets` makes them) its indexed text holds (its title and
-        text, :func:`retrieval.passages.lexical_text`); -1 for a passage this index does not
-        hold. Read from the index's columns instead of tokenizing the passages again: a tenth
-        of the time for a question's candidates.
+        text, :func:`retrieval.passages.lexical_text`), or with ``in_text`` its text alone
+        (an index that :attr:`knows_titles` only); -1 for a passage this index does not hold.
+        Read from the index's columns instead of tokenizing the passages again: a tenth of the
+        time for a question's candidates.
         """
         wanted = np.asarray(ids, dtype=np.int64)
+        if in_text and self.bm25 is not None and self.title_only is None:
+            raise ValueError("this index does not tell titles from texts")
         if self.bm25 is None or not len(wanted):
             return np.full(len(wanted), -1, dtype=np.int32)
         rows = self._rows(wanted)
@@ -155,16 +196,20 @@ class LexicalIndex:
         scores_ = self.bm25.scores
         indices, indptr = scores_["indices"], scores_["indptr"]
         vocab = self.bm25.vocab_dict
-        for word in set(words):
-            term = vocab.get(word)
-            if term is None:
-                continue
+        terms = {vocab[word] for word in set(words) if word in vocab}
+        for term in terms:
             # A term's rows ascend in its column (the builder writes them so).
             column = indices[int(indptr[term]) : int(indptr[term + 1])]
             if not len(column):
                 continue
             at = np.minimum(np.searchsorted(column, rows), len(column) - 1)
             counts += (column[at] == rows) & (rows >= 0)
+        if in_text and terms and self.title_only is not None:
+            starts, title_terms = self.title_only
+            for position, row in enumerate(rows.tolist()):
+                if row >= 0 and starts[row + 1] > starts[row]:
+                    only = title_terms[starts[row] : starts[row + 1]].tolist()
+                    counts[position] -= sum(term in terms for term in only)
         return counts
 
     def _rows(self, wanted: np.ndarray) -> np.ndarray:
@@ -189,6 +234,9 @@ class LexicalIndex:
         try:
             self.bm25.save(tmp, show_progress=False)
             np.save(tmp / IDS_FILE, np.asarray(self.ids, dtype=np.int64))
+            if self.title_only is not None:
+                np.save(tmp / TITLE_STARTS_FILE, np.asarray(self.title_only[0], dtype=np.int64))
+                np.save(tmp / TITLE_TERMS_FILE, np.asarray(self.title_only[1], dtype=np.int32))
             if path.exists():
                 shutil.rmtree(path, ignore_errors=True)
             os.replace(tmp, path)
@@ -208,6 +256,12 @@ class LexicalIndex:
             params = json.loads((path / PARAMS_FILE).read_text())
             bm25 = bm25s.BM25.load(path, mmap=mmap, show_progress=False)
             ids = np.load(path / IDS_FILE, mmap_mode="r" if mmap else None)
+            title_only = None
+            if (path / TITLE_STARTS_FILE).exists():
+                title_only = (
+                    np.asarray(np.load(path / TITLE_STARTS_FILE, mmap_mode="r" if mmap else None)),
+                    np.asarray(np.load(path / TITLE_TERMS_FILE, mmap_mode="r" if mmap else None)),
+                )
         except (KeyError, TypeError, json.JSONDecodeError) as exc:
             raise ValueError(f"not a lexical index: {exc}") from exc
         scores = bm25.scores
@@ -219,13 +273,25 @@ class LexicalIndex:
             or int(scores["indptr"][-1]) != len(scores["data"])
             or len(scores["data"]) != len(scores["indices"])
             or max(bm25.vocab_dict.values(), default=-1) >= columns
+            or (
+                title_only is not None
+                and (
+                    title_only[0].shape != (len(ids) + 1,)
+                    or int(title_only[0][-1]) != len(title_only[1])
+                )
+            )
         ):
             raise ValueError("the index's arrays do not agree with each other")
         # Plain arrays over the same mapped memory: numpy.memmap's slices cost ten times a
         # plain slice, and a search slices about a hundred.
         for name in ("data", "indices", "indptr"):
             scores[name] = np.asarray(scores[name])
-        return cls(bm25, np.asarray(ids), version)
+        return cls(bm25, np.asarray(ids), version, title_only)
+
+
+def _title_words(title: str | None) -> int:
+    # The words lexical_text puts before the passage's (tokenized as the builder does).
+    return len(_TOKEN.findall(title.lower())) if title else 0
 
 
 def _floor(scores: np.ndarray, k: int) -> np.float32:
@@ -257,8 +323,12 @@ class _Builder:
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # term, row, tf
         self._lengths: list[np.ndarray] = []
         self._rows = 0
+        # Per chunk, (row, term) of each title-only term; None once a chunk came without titles.
+        self._title_only: list[tuple[np.ndarray, np.ndarray]] | None = []
 
-    def add(self, texts: list[str]) -> None:
+    def add(self, texts: list[str], *, title_words: list[int] | None = None) -> None:
+        """Count the terms of ``texts``; ``title_words``: how many of each text's first words
+        are its title's (then each row's title-only terms are kept too)."""
         lookup = self._surface.__getitem__
         findall = _TOKEN.findall
         flat = array("i")
@@ -271,6 +341,12 @@ class _Builder:
         terms = self._to_stem[np.frombuffer(flat, dtype=np.int32)]
         rows = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
         kept = terms >= 0
+        if title_words is None:
+            self._title_only = None
+        elif self._title_only is not None:
+            first = np.repeat(np.cumsum(counts) - counts, counts)
+            in_title = np.arange(len(terms)) - first < np.repeat(title_words, counts)
+            self._keep_title_only(terms[kept], rows[kept], in_title[kept], len(texts))
         terms, rows = terms[kept], rows[kept]
         self._lengths.append(np.bincount(rows, minlength=len(texts)))
         keys, tf = np.unique(terms.astype(np.int64) * len(texts) + rows, return_counts=True)
@@ -283,6 +359,27 @@ class _Builder:
             )
         )
         self._rows += len(texts)
+
+    def _keep_title_only(
+        self, terms: np.ndarray, rows: np.ndarray, in_title: np.ndarray, n: int
+    ) -> None:
+        keys = terms.astype(np.int64) * n + rows
+        only = np.setdiff1d(np.unique(keys[in_title]), keys[~in_title])
+        only_rows, only_terms = only % n, (only // n).astype(np.int32)
+        order = np.lexsort((only_terms, only_rows))
+        assert self._title_only is not None
+        self._title_only.append((only_rows[order] + self._rows, only_terms[order]))
+
+    def title_only(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Row pointers and term ids of every row's title-only terms (after :meth:`finish`)."""
+        if self._title_only is None:
+            return None
+        rows = [r for r, _ in self._title_only]
+        terms = [t for _, t in self._title_only]
+        starts = np.zeros(self._rows + 1, dtype=np.int64)
+        if rows:
+            np.cumsum(np.bincount(np.concatenate(rows), minlength=self._rows), out=starts[1:])
+        return starts, (np.concatenate(terms) if terms else np.zeros(0, dtype=np.int32))
 
     def _stem_new_words(self) -> None:
         known = len(self._to_stem)
@@ -380,8 +477,7 @@ def load_or_build(store: Store, data_dir: Path) -> LexicalIndex:
 
 def rebuild(store: Store, *, version: str | None) -> LexicalIndex:
     """Build the lexical index from the passages stored in the database (title and text)."""
-    rows = ((pid, lexical_text(title, text)) for pid, title, text in store.passage_texts())
-    return LexicalIndex.from_rows(rows, version=version)
+    return LexicalIndex.from_passages(store.passage_texts(), version=version)
 
 
 def remove_other_versions(data_dir: Path, keep: Path) -> None:

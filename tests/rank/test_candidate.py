@@ -73,6 +73,30 @@ def test_coverage_read_from_the_lexical_index_is_the_coverage_of_the_text():
     assert seen > 0
 
 
+def test_coverage_from_the_counts_of_the_text_alone_is_what_reading_it_gives():
+    import numpy as np
+
+    from retrieval.search.lexical import LexicalIndex
+    from tests.helpers import SEEDS
+
+    texts = [p for f in sorted(SEEDS.glob("*.txt")) for p in f.read_text().split("\n\n")]
+    titles = ["Baku skips the Washington meeting", None, "Running troops", "The talks"]
+    passages = [
+        make_passage(10 + i, text=t, document=i % 7, title=titles[(i % 7) % len(titles)])
+        for i, t in enumerate(texts)
+    ]
+    ids = np.asarray([p.id for p in passages])
+    index = LexicalIndex.from_passages((p.id, p.document.source.title, p.text) for p in passages)
+    query = unit([1.0, 0.0])
+    for question in ("why did Baku skip the Washington meeting?", "running troops", "talks"):
+        asked = word_sets([question])[0]
+        counts = index.holding(asked, ids, in_text=True).tolist()
+        indexed = dict(zip(ids.tolist(), counts, strict=True))
+        fast = gather(passages, query, asked=asked, bm25={}, indexed=indexed, with_titles=False)
+        slow = gather(passages, query, asked=asked, bm25={})
+        assert [c.coverage for c in fast] == [c.coverage for c in slow]
+
+
 def test_coverage_counts_the_questions_stemmed_words():
     asked = word_sets(["why did Baku withdraw from the talks?"])[0]
     shares = coverage(asked, ["Baku withdrew from talks.", "Baku said nothing.", "Unrelated."])
