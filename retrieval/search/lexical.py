@@ -338,16 +338,10 @@ class _Builder:
             flat.extend(map(lookup, words))
             counts[i] = len(words)
         self._stem_new_words()
-        terms = self._to_stem[np.frombuffer(flat, dtype=np.int32)]
+        every = self._to_stem[np.frombuffer(flat, dtype=np.int32)]
         rows = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
-        kept = terms >= 0
-        if title_words is None:
-            self._title_only = None
-        elif self._title_only is not None:
-            first = np.repeat(np.cumsum(counts) - counts, counts)
-            in_title = np.arange(len(terms)) - first < np.repeat(title_words, counts)
-            self._keep_title_only(terms[kept], rows[kept], in_title[kept], len(texts))
-        terms, rows = terms[kept], rows[kept]
+        kept = every >= 0
+        terms, rows = every[kept], rows[kept]
         self._lengths.append(np.bincount(rows, minlength=len(texts)))
         keys, tf = np.unique(terms.astype(np.int64) * len(texts) + rows, return_counts=True)
         # Sorted by term, then row: each term's rows in order, as the CSC matrix wants them.
@@ -358,13 +352,36 @@ class _Builder:
                 tf.astype(np.float32),
             )
         )
+        if title_words is None:
+            self._title_only = None
+        elif self._title_only is not None:
+            self._keep_title_only(every, counts, np.asarray(title_words), keys, tf)
         self._rows += len(texts)
 
     def _keep_title_only(
-        self, terms: np.ndarray, rows: np.ndarray, in_title: np.ndarray, n: int
+        self,
+        every: np.ndarray,
+        counts: np.ndarray,
+        title_words: np.ndarray,
+        keys: np.ndarray,
+        tf: np.ndarray,
     ) -> None:
-        keys = terms.astype(np.int64) * n + rows
-        only = np.setdiff1d(np.unique(keys[in_title]), keys[~in_title])
+        """Keep the (row, term) pairs all of whose occurrences in the chunk are in the
+        row's title: ``every`` term of the chunk's texts in order (-1 for stop words),
+        ``counts`` words per text, its first ``title_words`` the title's; ``keys`` and ``tf``
+        each (term, row) pair of the chunk and its count."""
+        n = len(counts)
+        firsts = np.repeat(np.cumsum(counts) - counts, title_words)
+        nth = np.arange(int(title_words.sum())) - np.repeat(
+            np.cumsum(title_words) - title_words, title_words
+        )
+        terms = every[firsts + nth]
+        rows = np.repeat(np.arange(n, dtype=np.int64), title_words)
+        kept = terms >= 0
+        in_title, times = np.unique(
+            terms[kept].astype(np.int64) * n + rows[kept], return_counts=True
+        )
+        only = in_title[times == tf[np.searchsorted(keys, in_title)]]
         only_rows, only_terms = only % n, (only // n).astype(np.int32)
         order = np.lexsort((only_terms, only_rows))
         assert self._title_only is not None
