@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 import bm25s
+import numpy as np
 import pytest
 import Stemmer
 
+from retrieval.passages import lexical_text
 from retrieval.rank import Candidate, gather
+from retrieval.search.lexical import LexicalIndex
 from retrieval.words import coverage, tokenize, word_sets
-from tests.helpers import make_passage, unit
+from tests.helpers import SEEDS, make_passage, unit
 
 
 def test_evidence_of_a_passage():
@@ -26,8 +29,6 @@ def test_evidence_of_a_passage():
 
 
 def test_coverage_is_the_share_of_asked_words_in_each_texts_word_set():
-    from tests.helpers import SEEDS
-
     texts = [p for f in sorted(SEEDS.glob("*.txt")) for p in f.read_text().split("\n\n")]
     texts += ["", "the and of", "Running RUNNERS ran İstanbul straße ﬁ", "x y 2,500 troops"]
     for question in ("why did Baku skip the Washington meeting?", "running troops", "İstanbul"):
@@ -36,65 +37,45 @@ def test_coverage_is_the_share_of_asked_words_in_each_texts_word_set():
         assert coverage(asked, texts) == expected
 
 
-def test_coverage_read_from_the_lexical_index_is_the_coverage_of_the_text():
-    """The index holds title and text together; a passage whose title holds a question word
-    is read from its text instead."""
-    import numpy as np
+TITLES = ["Baku skips the Washington meeting", None, "Running troops", "The talks"]
 
-    from retrieval.passages import lexical_text
-    from retrieval.search.lexical import LexicalIndex
-    from tests.helpers import SEEDS
 
+def titled_seed_passages() -> list:
     texts = [p for f in sorted(SEEDS.glob("*.txt")) for p in f.read_text().split("\n\n")]
-    titles = ["Baku skips the Washington meeting", None, "Running troops", "The talks"]
-    passages = [
-        make_passage(10 + i, text=t, document=i % 7, title=titles[(i % 7) % len(titles)])
+    return [
+        make_passage(10 + i, text=t, document=i % 7, title=TITLES[(i % 7) % len(TITLES)])
         for i, t in enumerate(texts)
     ]
+
+
+@pytest.mark.parametrize("titles_apart", [False, True])
+def test_coverage_read_from_the_lexical_index_is_the_coverage_of_the_text(titles_apart):
+    """The index holds title and text together. One that keeps each passage's title-only terms
+    counts the text's words alone; with one that does not, a passage whose title holds a
+    question word is read from its text instead."""
+    passages = titled_seed_passages()
     ids = np.asarray([p.id for p in passages])
-    index = LexicalIndex.build(
-        ids, [lexical_text(p.document.source.title, p.text) for p in passages]
-    )
+    if titles_apart:
+        index = LexicalIndex.from_passages(
+            (p.id, p.document.source.title, p.text) for p in passages
+        )
+    else:
+        index = LexicalIndex.build(
+            ids, [lexical_text(p.document.source.title, p.text) for p in passages]
+        )
     query = unit([1.0, 0.0])
     seen = 0.0
     for question in ("why did Baku skip the Washington meeting?", "running troops", "talks"):
         asked = word_sets([question])[0]
-        counts = index.holding(asked, ids).tolist()
+        counts = index.holding(asked, ids, in_text=titles_apart).tolist()
+        indexed = dict(zip(ids.tolist(), counts, strict=True))
         fast = gather(
-            passages,
-            query,
-            asked=asked,
-            bm25={},
-            indexed=dict(zip(ids.tolist(), counts, strict=True)),
+            passages, query, asked=asked, bm25={}, indexed=indexed, with_titles=not titles_apart
         )
         slow = gather(passages, query, asked=asked, bm25={})
         assert [c.coverage for c in fast] == [c.coverage for c in slow]
         seen += sum(c.coverage for c in slow)
     assert seen > 0
-
-
-def test_coverage_from_the_counts_of_the_text_alone_is_what_reading_it_gives():
-    import numpy as np
-
-    from retrieval.search.lexical import LexicalIndex
-    from tests.helpers import SEEDS
-
-    texts = [p for f in sorted(SEEDS.glob("*.txt")) for p in f.read_text().split("\n\n")]
-    titles = ["Baku skips the Washington meeting", None, "Running troops", "The talks"]
-    passages = [
-        make_passage(10 + i, text=t, document=i % 7, title=titles[(i % 7) % len(titles)])
-        for i, t in enumerate(texts)
-    ]
-    ids = np.asarray([p.id for p in passages])
-    index = LexicalIndex.from_passages((p.id, p.document.source.title, p.text) for p in passages)
-    query = unit([1.0, 0.0])
-    for question in ("why did Baku skip the Washington meeting?", "running troops", "talks"):
-        asked = word_sets([question])[0]
-        counts = index.holding(asked, ids, in_text=True).tolist()
-        indexed = dict(zip(ids.tolist(), counts, strict=True))
-        fast = gather(passages, query, asked=asked, bm25={}, indexed=indexed, with_titles=False)
-        slow = gather(passages, query, asked=asked, bm25={})
-        assert [c.coverage for c in fast] == [c.coverage for c in slow]
 
 
 def test_coverage_counts_the_questions_stemmed_words():
