@@ -125,6 +125,14 @@ class Settings:
         return self.data_dir
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _folder(value: str | os.PathLike[str] | None) -> Path | None:
     return Path(value).expanduser().resolve() if value else None
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
+from retrieval.config import available_cores
 from retrieval.errors import ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -271,7 +272,7 @@ class OnnxEncoder:
         self._pad_id = int(manifest.get("pad_id", 0))
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or _cores()
+        options.intra_op_num_threads = threads or available_cores()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         try:
@@ -505,13 +506,6 @@ def _skipped(path: Path, folder: Path) -> bool:
     return path.suffix.lower() == ".md" or any(
         p.startswith(".") or p in ("onnx", "openvino", "__pycache__") for p in parts
     )
-
-
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _to_stderr(line: str) -> None:

@@ -6,7 +6,6 @@ other error a short apology and a logged stack trace."""
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -21,24 +20,18 @@ from bot.slack.blocks import (
 )
 from bot.slack.state import MAX_QUESTION, AnswerState, InvalidStateError
 from retrieval import QuoteDesk
+from retrieval.config import available_cores
 from retrieval.errors import EmptyQuestionError, UserError
 from retrieval.query import clean_question
 
 Post = Callable[[Message], Any]
 
 
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 # Answers built at once in a process: one a core. Building one is CPU work (the encoder, the
 # searches, ranking, the message); a third at once on two cores only slows the other two and
 # the threads acknowledging Slack. Posting is left outside: a listener waiting on Slack's Web
 # API (a slow post, a retry) holds up no other answer.
-ANSWERING = threading.BoundedSemaphore(_cores())
+ANSWERING = threading.BoundedSemaphore(available_cores())
 
 # Slack's markup: <@U…>, <#C…>, <!…>, <url>, each optionally with "|label". Text a person
 # typed never matches: Slack sends its "<" and ">" as "&lt;" and "&gt;".
