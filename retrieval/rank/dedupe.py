@@ -23,9 +23,8 @@ def merge_duplicates(
     Two passages of different documents are copies when their cosine reaches
     ``config.duplicate_cosine``, or when it reaches ``config.duplicate_overlap_cosine`` and
     the other holds ``config.duplicate_overlap`` of the smaller one's distinct words. With
-    ``limit``, at most that many groups are made; the rest
-    of ``ranked`` is only searched for copies of them (comparing every pair of a hundred
-    candidates cost more than a search).
+    ``limit``, at most that many groups are made; the rest of ``ranked`` is only searched for
+    copies of them (comparing every pair of a hundred candidates cost more than a search).
     """
     if not ranked:
         return []
