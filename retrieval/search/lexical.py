@@ -131,9 +131,7 @@ class LexicalIndex:
             if titled:
                 builder.add(
                     [lexical_text(title, text) for _, title, text in chunk],
-                    title_words=[
-                        len(_TOKEN.findall(title.lower())) if title else 0 for _, title, _ in chunk
-                    ],
+                    title_words=[_title_words(title) for _, title, _ in chunk],
                 )
             else:
                 builder.add([text for _, _, text in chunk])
