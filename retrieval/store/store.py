@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -99,7 +99,7 @@ class Store:
         # A plain query on a connection, no ORM session: every question reads the corpus
         # version, and the session and its identity map cost more than the read itself.
         with self.engine.connect() as connection:
-            return connection.scalar(select(MetaRow.value).where(MetaRow.key == key))
+            return connection.scalar(_META, {"key": key})
 
     def passage_count(self) -> int:
         """Passages of live documents (not of an ingest still staging)."""
@@ -156,28 +156,8 @@ class Store:
         wanted = sorted({int(i) for i in ids})
         if not wanted:
             return {}
-        # Plain columns, not ORM objects: this runs for every question, on a hundred or more
-        # candidates.
-        query = (
-            select(
-                PassageRow.id,
-                PassageRow.start,
-                PassageRow.end,
-                PassageRow.text,
-                PassageRow.embedding,
-                DocumentRow.id,
-                DocumentRow.path,
-                DocumentRow.date,
-                DocumentRow.title,
-                DocumentRow.collection,
-                TitleVectorRow.embedding,
-            )
-            .join(DocumentRow, PassageRow.document_id == DocumentRow.id)
-            .outerjoin(TitleVectorRow, TitleVectorRow.document_id == DocumentRow.id)
-            .where(PassageRow.id.in_(wanted), _live())
-        )
         with self.engine.connect() as connection:  # Core, no ORM session: see meta()
-            rows = connection.execute(query).all()
+            rows = connection.execute(_PASSAGES, {"ids": wanted}).all()
         documents: dict[int, Document] = {}
         found = {}
         for pid, start, end, text, vector, doc_id, path, day, title, collection, title_v in rows:
@@ -562,6 +542,31 @@ def new_run(prefix: str = "") -> str:
 
 def _live() -> Any:
     return DocumentRow.ingest_run.is_(None)
+
+
+# The two reads of every question, built once: building a statement costs more than SQLite
+# takes to run it (about a millisecond a question at a million passages).
+_META = select(MetaRow.value).where(MetaRow.key == bindparam("key"))
+# Plain columns, not ORM objects: this runs for every question, on a hundred or more
+# candidates.
+_PASSAGES = (
+    select(
+        PassageRow.id,
+        PassageRow.start,
+        PassageRow.end,
+        PassageRow.text,
+        PassageRow.embedding,
+        DocumentRow.id,
+        DocumentRow.path,
+        DocumentRow.date,
+        DocumentRow.title,
+        DocumentRow.collection,
+        TitleVectorRow.embedding,
+    )
+    .join(DocumentRow, PassageRow.document_id == DocumentRow.id)
+    .outerjoin(TitleVectorRow, TitleVectorRow.document_id == DocumentRow.id)
+    .where(PassageRow.id.in_(bindparam("ids", expanding=True)), _live())
+)
 
 
 def _delete_documents(session: Session, ids: Sequence[int]) -> None:
