@@ -106,37 +106,91 @@ def print_indented(console: Console, text: Text, *, indent: int = INDENT) -> Non
 
 def answer_lines(console: Console, answer: Answer) -> list[Text]:
     """The answer as the terminal shows it, line by line, wrapped to ``console``."""
-    lines = [Text.assemble(("Q: ", "bold cyan"), (printable(answer.question), "bold"))]
-    if answer.period:
-        lines.append(Text(printable(answer.period.describe()), style="dim italic"))
-    if not answer.answered:
-        lines.append(Text("Nothing in the corpus answers this.", style="magenta"))
-        if answer.related:
-            lines.append(Text("Might be related:", style="dim"))
-            for source in answer.related:
-                lines.append(Text(f"  • {printable(source_label(source))}", style="dim"))
-        lines.append(Text())
-        return lines
-    for number, quote in enumerate(answer.quotes, start=answer.offset + 1):
-        lines.append(
-            Text.assemble(
-                (f"{number}. ", "bold"),
-                (printable(quote.source.path), "green"),
-                (" · ", "dim"),
-                (date_label(quote.source), "cyan" if quote.source.date else "dim italic"),
-                (f"  score {quote.score:.2f}", "dim"),
-            )
-        )
-        lines.extend(indented_lines(console, quote_text(quote)))
-        if quote.also_in:
-            also = ", ".join(source_label(s) for s in quote.also_in)
-            lines.extend(indented_lines(console, Text(f"also in: {printable(also)}", style="dim")))
-        lines.append(Text())
+    lines: list[Text] = []
+    for text, indented in _answer_parts(answer):
+        lines.extend(indented_lines(console, text) if indented else [text])
     return lines
 
 
+def answer_plain(console: Console, answer: Answer) -> list[str]:
+    """The plain text of :func:`answer_lines`, line by line, wrapped without rich where every
+    character is one cell wide: piped output has no styles to keep, and rich's dividing of
+    styled text was most of the time an answer took to print."""
+    lines: list[str] = []
+    for text, indented in _answer_parts(answer):
+        if not indented:
+            lines.append(text.plain)
+        elif (found := _plain_indented(console, text.plain)) is not None:
+            lines.extend(found)
+        else:
+            lines.extend(line.plain for line in indented_lines(console, text))
+    return lines
+
+
+def _plain_indented(console: Console, plain: str, *, indent: int = INDENT) -> list[str] | None:
+    """``indented_lines(console, Text(plain))`` as strings, or None where only rich can tell
+    (tabs, characters of other than one cell, a word longer than a line)."""
+    width = max(console.width - indent, MIN_WRAP)
+    if "\t" in plain or not all(get_character_cell_size(c) == 1 for c in set(plain) - {"\n"}):
+        return None
+    lines = []
+    pad = " " * indent
+    for line in plain.split("\n"):
+        breaks = _breaks(line, width)
+        if breaks is None:
+            return None
+        for start, end in zip([0, *breaks], [*breaks, len(line)], strict=True):
+            part = line[start:end].rstrip()
+            lines.append(pad + part if part else "")
+    return lines
+
+
+def _answer_parts(answer: Answer) -> list[tuple[Text, bool]]:
+    """The answer's lines before wrapping, each with whether it is wrapped and indented."""
+    parts = [(Text.assemble(("Q: ", "bold cyan"), (printable(answer.question), "bold")), False)]
+    if answer.period:
+        parts.append((Text(printable(answer.period.describe()), style="dim italic"), False))
+    if not answer.answered:
+        parts.append((Text("Nothing in the corpus answers this.", style="magenta"), False))
+        if answer.related:
+            parts.append((Text("Might be related:", style="dim"), False))
+            for source in answer.related:
+                parts.append((Text(f"  • {printable(source_label(source))}", style="dim"), False))
+        parts.append((Text(), False))
+        return parts
+    for number, quote in enumerate(answer.quotes, start=answer.offset + 1):
+        header = Text.assemble(
+            (f"{number}. ", "bold"),
+            (printable(quote.source.path), "green"),
+            (" · ", "dim"),
+            (date_label(quote.source), "cyan" if quote.source.date else "dim italic"),
+            (f"  score {quote.score:.2f}", "dim"),
+        )
+        parts.append((header, False))
+        parts.append((quote_text(quote), True))
+        if quote.also_in:
+            also = ", ".join(source_label(s) for s in quote.also_in)
+            parts.append((Text(f"also in: {printable(also)}", style="dim"), True))
+        parts.append((Text(), False))
+    return parts
+
+
 def print_answer(console: Console, answer: Answer) -> None:
-    _print_lines(console, answer_lines(console, answer))
+    if _is_plain(console):
+        _write_plain(console, answer_plain(console, answer))
+    else:
+        _print_lines(console, answer_lines(console, answer))
+
+
+def _is_plain(console: Console) -> bool:
+    # Nothing to style (piped output) and nothing recorded: the text itself is written.
+    return console.color_system is None and not console.record
+
+
+def _write_plain(console: Console, lines: list[str]) -> None:
+    console.file.write("\n".join(line.expandtabs(console.tab_size) for line in lines))
+    console.file.write("\n")
+    console.file.flush()
 
 
 def _print_lines(console: Console, lines: list[Text]) -> None:
@@ -144,12 +198,9 @@ def _print_lines(console: Console, lines: list[Text]) -> None:
     # line cost more than the search behind the answer.
     if not lines:
         return
-    if console.color_system is None and not console.record:
-        # Nothing to style (piped output): the text itself, without rich's rendering of it
-        # (2 ms an answer).
-        console.file.write("\n".join(line.plain.expandtabs(console.tab_size) for line in lines))
-        console.file.write("\n")
-        console.file.flush()
+    if _is_plain(console):
+        # Without rich's rendering of the text (2 ms an answer).
+        _write_plain(console, [line.plain for line in lines])
         return
     console.print(Text("\n").join(lines), soft_wrap=True)
 
