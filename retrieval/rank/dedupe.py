@@ -33,7 +33,8 @@ def merge_duplicates(
     vectors = np.stack([c.passage.vector for c in ranked]).astype(np.float32, copy=False)
     groups: list[Group] = []
     leads: list[int] = []
-    cosines: list[np.ndarray] = []
+    # As Python floats: compared one by one below, numpy scalars cost more than the test.
+    cosines: list[list[float]] = []
     documents: list[set[int]] = []
     words: dict[int, set[str]] = {}
 
@@ -43,13 +44,15 @@ def merge_duplicates(
             found = words[i] = set(_WORD.findall(ranked[i].passage.text.lower()))
         return found
 
+    same, near = config.duplicate_cosine, config.duplicate_overlap_cosine
+    below = min(same, near)  # no copy under this cosine: most pairs end at the first test
     for i, candidate in enumerate(ranked):
         for g, (_, copies) in enumerate(groups):
-            if candidate.document_id in documents[g]:
-                continue
             cosine = cosines[g][i]
-            if cosine >= config.duplicate_cosine or (
-                cosine >= config.duplicate_overlap_cosine
+            if cosine < below or candidate.document_id in documents[g]:
+                continue
+            if cosine >= same or (
+                cosine >= near
                 and _overlap(words_of(i), words_of(leads[g])) >= config.duplicate_overlap
             ):
                 copies.append(candidate)
@@ -59,7 +62,7 @@ def merge_duplicates(
             if limit is None or len(groups) < limit:
                 groups.append((candidate, []))
                 leads.append(i)
-                cosines.append(vectors @ vectors[i])
+                cosines.append((vectors @ vectors[i]).tolist())
                 documents.append({candidate.document_id})
     return groups
 

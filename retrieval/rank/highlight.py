@@ -29,10 +29,15 @@ def tied_sentences(asked: set[str], passages: Sequence[str]) -> list[list[Span]]
         >>> tied_sentences(word_sets(["who fled?"])[0], ["They stayed. Many fled."])
         [[(13, 23)]]
     """
+    sentences = [
+        [s for s in sentence_spans(text) if _WORD.search(text[s[0] : s[1]])] for text in passages
+    ]
+    # The words of every sentence of every passage at once: one stemming call, not one each.
+    cut = [text[a:b] for text, found in zip(passages, sentences, strict=True) for a, b in found]
+    words = iter(word_sets(cut) if asked else ())
     ties: list[list[Span]] = []
-    for text in passages:
-        found = [s for s in sentence_spans(text) if _WORD.search(text[s[0] : s[1]])]
-        shares = _overlaps(asked, text, found)
+    for found in sentences:
+        shares = [len(asked & next(words)) / len(asked) if asked else 0.0 for _ in found]
         top = max(shares, default=0.0)
         ties.append([span for span, share in zip(found, shares, strict=True) if share == top])
     return ties
@@ -67,10 +72,3 @@ def choose(
             closest = int(np.argmax([next(cosines) for _ in ties[n]]))
             chosen[n] = (ties[n][closest],)
     return chosen
-
-
-def _overlaps(asked: set[str], text: str, spans: list[Span]) -> list[float]:
-    if not asked or not spans:
-        return [0.0] * len(spans)
-    words = word_sets([text[a:b] for a, b in spans])
-    return [len(asked & w) / len(asked) for w in words]
