@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from retrieval.rank import (
     tied_sentences,
 )
 from retrieval.search import Indexes, load_indexes
+from retrieval.search.parallel import beside
 from retrieval.store import Store
 from retrieval.timeframe import find_time
 from retrieval.words import word_sets
@@ -177,9 +179,17 @@ class QuoteDesk:
             # to the period. Calendar words ("in October") stay: the answer may say them.
             query = dataclasses.replace(query, text=time.text)
         indexes = self._current_index()
+        depth = self._depth(query, wanted=offset + k)
+        lexical = None
+        if chosen is Mode.HYBRID and indexes.size >= config.parallel_search_from:
+            # BM25 needs no vector: it runs beside the encoder and the FAISS search (all three
+            # release the GIL), and a question waits for the longest instead of their sum.
+            lexical = beside().submit(indexes.lexical.search, query.text, depth)
         vector = self.embedder.encode_query(query.text)[0]
         asked = word_sets([query.text])[0]
-        candidates = self._candidates(indexes, query, vector, asked, chosen, wanted=offset + k)
+        candidates = self._candidates(
+            indexes, query, vector, asked, chosen, depth=depth, lexical=lexical
+        )
         ranked = fuse(
             candidates,
             config=config,
@@ -227,6 +237,13 @@ class QuoteDesk:
             question, answered=True, quotes=quotes, offset=offset, as_of=as_of, period=period
         )
 
+    def _depth(self, query: Query, *, wanted: int) -> int:
+        """How many candidates each retriever is asked for."""
+        config = self.config
+        n = max(config.candidates, wanted * config.candidates_per_quote)
+        # Filters drop candidates after the search, so search deeper when there are any.
+        return n * config.filtered_depth if query.filtered else n
+
     def _candidates(
         self,
         indexes: Indexes,
@@ -235,23 +252,23 @@ class QuoteDesk:
         asked: set[str],
         mode: Mode,
         *,
-        wanted: int,
+        depth: int,
+        lexical: Future[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> list[Candidate]:
-        """Passages either retriever finds that pass the query's date filters."""
+        """Passages either retriever finds that pass the query's date filters (``lexical``:
+        the BM25 search, when it was started on another thread)."""
         if indexes.size == 0:
             return []
-        config = self.config
-        n = max(config.candidates, wanted * config.candidates_per_quote)
-        if query.filtered:
-            # Filters drop candidates after the search, so search deeper when there are any.
-            n *= config.filtered_depth
         ids: set[int] = set()
         bm25: dict[int, float] = {}
         if mode in (Mode.DENSE, Mode.HYBRID):
-            _, found = indexes.dense.search(vector[None, :], n)
+            _, found = indexes.dense.search(vector[None, :], depth)
             ids.update(int(i) for i in found[0] if i >= 0)
         if mode in (Mode.LEXICAL, Mode.HYBRID):
-            scores, found = indexes.lexical.search(query.text, n)
+            if lexical is not None:
+                scores, found = lexical.result()
+            else:
+                scores, found = indexes.lexical.search(query.text, depth)
             bm25 = {int(i): float(s) for s, i in zip(scores, found, strict=True)}
             ids.update(bm25)
         passages = [p for p in self.store.passages(ids).values() if query.admits(p.document.date)]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
 from retrieval import Mode, QuoteDesk
 from retrieval.errors import EmptyQuestionError, InvalidArgumentError, UserError
+from retrieval.search.parallel import beside
+from tests.helpers import golden
 
 QUESTION = "why did Baku skip the Washington meeting?"
 
@@ -50,6 +53,33 @@ def test_modes_are_enum_or_string_and_default_from_the_config(fake_seed_desk: Qu
         store=fake_seed_desk.store,
     )
     assert other.ask(QUESTION) == lexical
+
+
+def test_bm25_on_a_thread_beside_the_encoder_gives_the_same_answers(fake_seed_desk: QuoteDesk):
+    beside = QuoteDesk(
+        fake_seed_desk.settings,
+        config=dataclasses.replace(fake_seed_desk.config, parallel_search_from=0),
+        embedder=fake_seed_desk.embedder,
+        store=fake_seed_desk.store,
+    )
+    for row in golden()[:8]:
+        assert beside.ask(row["question"], k=3) == fake_seed_desk.ask(row["question"], k=3)
+    assert beside.ask(f"since:2022-01-01 {QUESTION}") == fake_seed_desk.ask(
+        f"since:2022-01-01 {QUESTION}"
+    )
+
+
+def test_the_search_thread_pool_is_made_again_in_a_forked_child():
+    # A bot forked after answering (gunicorn's workers) has none of its parent's threads.
+    beside().submit(int).result(timeout=5)
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's exit code is the check
+        try:
+            os._exit(0 if beside().submit(lambda: 7).result(timeout=5) == 7 else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_nothing_close_enough_abstains_with_related_sources(fake_seed_desk: QuoteDesk):
