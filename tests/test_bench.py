@@ -98,7 +98,9 @@ def test_the_scale_stage_measures_every_kind_against_exact_search(source, tmp_pa
     flat = next(p for p in result.points if p.kind == "flat" and p.size == 800)
     assert sq8.memory_mb < 0.5 * flat.memory_mb
     names = [row.name for row in result.rows]
-    assert "flat (chosen): answer p50" in names and "ivf-sq8: recall@10 vs exact" in names
+    assert (
+        "flat (chosen): answer p50" in names and "ivf-sq8: recall@10 vs exact, questions" in names
+    )
     assert any(row.name.startswith("BM25 build") for row in result.rows)
     assert all(row.baseline is not None for row in result.rows)
     assert any("hnsw was not built at 800" in note for note in result.notes)
@@ -193,7 +195,8 @@ def test_bench_smoke_prints_its_table(tmp_path: Path) -> None:
         "query 2k",
         "serve 2k",
         "flat (chosen): answer p50",
-        "ivf-sq8: recall@10 vs exact",
+        "ivf-sq8: recall@10 vs exact, questions",
+        "ivf-sq8: recall@10 vs exact, held-out passages",
         "signed event: p99 time to HTTP response",
         "baseline",
         "ratio",

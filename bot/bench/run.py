@@ -97,7 +97,9 @@ class Prepared:
     build_s: float
     load_s: float
     memory_mb: float
+    # recall@10 against exact search for the questions, and for held-out passages.
     recall: float
+    recall_held_out: float
     dense_ms: float
     answers_ms: list[float] = field(default_factory=list)
 
@@ -516,7 +518,9 @@ class Bench:
         self.answers(prepared, questions)
         exact = prepared[0]
         for one in prepared:
-            self.kind_rows(section, size, one, exact, auto, shared, len(recall_queries))
+            self.kind_rows(
+                section, size, one, exact, auto, shared, len(recall_queries), len(questions)
+            )
         del prepared
         gc.collect()
         if size == self.plan.serve_size:
@@ -567,7 +571,12 @@ class Bench:
         for other in data_dir.glob("index-*.faiss"):  # of smaller sizes: as a rebuild does
             if other != path:
                 other.unlink()
-        recall = recall_at(index.search(recall_queries, 10)[1], truth)
+        found = index.search(recall_queries, 10)[1]
+        # Questions first: they are what the bot searches for, and they are farther from the
+        # passages than passages from each other (recall on them is the lower of the two).
+        asked = len(encoded)
+        recall = recall_at(found[:asked], truth[:asked])
+        recall_held_out = recall_at(found[asked:], truth[asked:])
         dense_ms = _p(_times(lambda v: index.search(v[None, :], SEARCH_DEPTH), list(encoded)), 50)
         started = time.perf_counter()
         config = dataclasses.replace(self.config, dense_index=kind)
@@ -582,6 +591,7 @@ class Bench:
             load_s=load_s,
             memory_mb=path.stat().st_size / 1e6,
             recall=recall,
+            recall_held_out=recall_held_out,
             dense_ms=dense_ms,
         )
 
@@ -622,6 +632,7 @@ class Bench:
         auto: str,
         shared: Shared,
         queries: int,
+        questions: int,
     ) -> None:
         p50, p99 = _p(one.answers_ms, 50), _p(one.answers_ms, 99)
         exact_p50, exact_p99 = _p(exact.answers_ms, 50), _p(exact.answers_ms, 99)
@@ -629,7 +640,8 @@ class Bench:
         chosen = " (chosen)" if kind == auto else ""
         self.log(
             f"{section}: {one.described}{chosen}: built in {one.build_s:.1f} s, "
-            f"{one.memory_mb:,.0f} MB, recall@10 {one.recall:.3f}, answers p50 {p50:.1f} ms "
+            f"{one.memory_mb:,.0f} MB, recall@10 {one.recall:.3f} (questions), "
+            f"{one.recall_held_out:.3f} (held-out passages), answers p50 {p50:.1f} ms "
             f"p99 {p99:.1f} ms (desk loaded in {one.load_s:.1f} s)"
         )
         at_goal = size >= 1_000_000 and kind == auto
@@ -687,20 +699,24 @@ class Bench:
                 note=f"{one.described}; BM25 beside it: {shared.bm25_mb:,.0f} MB mapped",
             )
         )
-        add(
-            Row(
-                section,
-                f"{name}: recall@10 vs exact",
-                one.recall,
-                "",
-                baseline,
-                1.0,
-                better="higher",
-                target=f">= {TARGET_RECALL}" if kind != FLAT else "",
-                met=one.recall >= TARGET_RECALL if kind != FLAT else None,
-                note=f"{queries} queries: the questions and held-out passages",
+        for recall, what, count in (
+            (one.recall, "questions", questions),
+            (one.recall_held_out, "held-out passages", queries - questions),
+        ):
+            add(
+                Row(
+                    section,
+                    f"{name}: recall@10 vs exact, {what}",
+                    recall,
+                    "",
+                    baseline,
+                    1.0,
+                    better="higher",
+                    target=f">= {TARGET_RECALL}" if kind != FLAT else "",
+                    met=recall >= TARGET_RECALL if kind != FLAT else None,
+                    note=f"{count} {what}",
+                )
             )
-        )
         add(
             Row(
                 section,
