@@ -29,12 +29,15 @@ from retrieval.rank import (
     sentences_to_encode,
     tied_sentences,
 )
+from retrieval.records import Passage
 from retrieval.search import Indexes, load_indexes
 from retrieval.search.parallel import beside
 from retrieval.store import Store
 from retrieval.timeframe import find_time
 from retrieval.words import word_sets
 
+# BM25's candidates: their scores, and the passages when read with them.
+Lexical = tuple[dict[int, float], dict[int, Passage]]
 _HAS_WORD = re.compile(r"\w")
 
 
@@ -183,8 +186,9 @@ class QuoteDesk:
         lexical = None
         if chosen is Mode.HYBRID and indexes.size >= config.parallel_search_from:
             # BM25 needs no vector: it runs beside the encoder and the FAISS search (all three
-            # release the GIL), and a question waits for the longest instead of their sum.
-            lexical = beside().submit(indexes.lexical.search, query.text, depth)
+            # release the GIL), and a question waits for the longest instead of their sum. The
+            # thread then reads its candidates from the store while the encoder still runs.
+            lexical = beside().submit(self._lexical, indexes, query.text, depth, read=True)
         vector = self.embedder.encode_query(query.text)[0]
         asked = word_sets([query.text])[0]
         candidates = self._candidates(
@@ -253,7 +257,7 @@ class QuoteDesk:
         mode: Mode,
         *,
         depth: int,
-        lexical: Future[tuple[np.ndarray, np.ndarray]] | None = None,
+        lexical: Future[Lexical] | None = None,
     ) -> list[Candidate]:
         """Passages either retriever finds that pass the query's date filters (``lexical``:
         the BM25 search, when it was started on another thread)."""
@@ -261,17 +265,18 @@ class QuoteDesk:
             return []
         ids: set[int] = set()
         bm25: dict[int, float] = {}
+        read: dict[int, Passage] = {}
         if mode in (Mode.DENSE, Mode.HYBRID):
             _, found = indexes.dense.search(vector[None, :], depth)
             ids.update(int(i) for i in found[0] if i >= 0)
-        if mode in (Mode.LEXICAL, Mode.HYBRID):
-            if lexical is not None:
-                scores, found = lexical.result()
-            else:
-                scores, found = indexes.lexical.search(query.text, depth)
-            bm25 = {int(i): float(s) for s, i in zip(scores, found, strict=True)}
-            ids.update(bm25)
-        passages = [p for p in self.store.passages(ids).values() if query.admits(p.document.date)]
+        if lexical is not None:
+            bm25, read = lexical.result()
+        elif mode in (Mode.LEXICAL, Mode.HYBRID):
+            bm25, _ = self._lexical(indexes, query.text, depth)
+        ids.update(bm25)
+        read.update(self.store.passages(ids.difference(read)))
+        # In id order, as one read gives them: ties in ranking keep their order either way.
+        passages = [read[i] for i in sorted(read) if query.admits(read[i].document.date)]
         kept = [p.id for p in passages]
         in_text = indexes.lexical.knows_titles
         counts = indexes.lexical.holding(asked, kept, in_text=in_text).tolist()
@@ -279,6 +284,12 @@ class QuoteDesk:
         return gather(
             passages, vector, asked=asked, bm25=bm25, indexed=indexed, with_titles=not in_text
         )
+
+    def _lexical(self, indexes: Indexes, text: str, depth: int, *, read: bool = False) -> Lexical:
+        """BM25's candidates with their scores, and (``read``) the passages, from the store."""
+        scores, found = indexes.lexical.search(text, depth)
+        bm25 = {int(i): float(s) for s, i in zip(scores, found, strict=True)}
+        return bm25, self.store.passages(bm25) if read else {}
 
     def sources(self) -> list[SourceInfo]:
         """Every stored document with its date and passage count, by collection and path."""
