@@ -12,6 +12,7 @@ alone: :meth:`Bot.settle` waits until the listeners that the requests started ha
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import urllib.error
@@ -24,6 +25,7 @@ from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 
@@ -71,6 +73,28 @@ def request(
             return Reply(resp.status, resp.read().decode())
     except urllib.error.HTTPError as exc:
         return Reply(exc.code, exc.read().decode())
+
+
+def call(wsgi: SlackWsgi, data: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One POST to /slack/events through the WSGI app, as a server would make it."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/slack/events",
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data),
+    }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key == "CONTENT_TYPE" else "HTTP_" + key] = value
+    setup_testing_defaults(environ)
+    started: list[str] = []
+
+    def start_response(status: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Any:
+        started.append(status)
+        return lambda _data: None
+
+    body = b"".join(wsgi(environ, start_response))
+    return int(started[0].split()[0]), body
 
 
 def channel(prefix: str = "C") -> str:

@@ -41,10 +41,18 @@ from bot.slack.standin import RESPONSE_METHOD, Call, StandIn
 from retrieval import QuoteDesk
 from retrieval.records import Feedback
 from tests.helpers import ROOT
-from tests.slack.conftest import SECRET, WAIT, Bot, channel, fake_desk_at, request, running
+from tests.slack.conftest import (
+    SECRET,
+    WAIT,
+    Bot,
+    call,
+    channel,
+    fake_desk_at,
+    request,
+    running,
+)
 from tests.slack.served import DEBUG_LOGGERS
 from tests.slack.test_commands import free_port
-from tests.slack.test_fuzz_http import call
 from tests.slack.test_http import BAKU, buttons
 
 # Distinctive, so that finding one in a log cannot be a coincidence.
