@@ -5,6 +5,7 @@ as by hand), so ``pytest -m "not slow"`` runs the fast tier on :class:`FakeEmbed
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +49,25 @@ pytest_plugins = ["tests.postgres"]
 REAL_MODEL_FIXTURES = frozenset({"embedder", "seed_desk", "real_desk"})
 # The fake embedder's cosines are small (hashed words): its desks never abstain.
 FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
+
+
+# A module whose tests are all slow says so in one line at its top level; the fast tier does
+# not import it (its imports, Hypothesis among them, and its assertion rewriting cost each
+# xdist worker more than half a second).
+_ALL_SLOW = re.compile(r"^pytestmark = pytest\.mark\.slow$", re.M)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m "not slow"`` (exactly that expression), skip the modules marked slow as a
+    whole: every test in them would be deselected anyway. Any other run collects them."""
+    if (
+        collection_path.suffix == ".py"
+        and collection_path.name.startswith("test_")
+        and config.getoption("markexpr", "").split() == ["not", "slow"]
+        and _ALL_SLOW.search(collection_path.read_text(encoding="utf-8"))
+    ):
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
