@@ -110,21 +110,54 @@ def seed_desk(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Q
 
 
 @pytest.fixture(scope="session")
-def fake_seed_desk(tmp_path_factory: pytest.TempPathFactory) -> QuoteDesk:
+def fake_seed_desk(tmp_path_factory: pytest.TempPathFactory, seeded_data: Path) -> QuoteDesk:
     """A desk over the shipped seeds with :class:`FakeEmbedder`; shared, so tests must not
     change its corpus."""
-    desk = open_desk(tmp_path_factory.mktemp("fake-seed-desk"), FakeEmbedder(), FAKE_CONFIG)
-    desk.ingest(SEEDS)
-    return desk
+    folder = copy_data_dir(seeded_data, tmp_path_factory.mktemp("fake-seed-desk") / "data")
+    return open_desk(folder, FakeEmbedder(), FAKE_CONFIG)
+
+
+def seeded_template(folder: Path, corpus: Path = SEEDS) -> Path:
+    """Make ``folder`` a data dir holding ``corpus`` ingested on :class:`FakeEmbedder` (its
+    database ``q.db``, its indexes saved), then close the database: a template for
+    :func:`copy_data_dir`."""
+    desk = open_desk(folder, FakeEmbedder())
+    desk.ingest(corpus)
+    desk.store.close()  # the last connection closed: SQLite folds its WAL into the file
+    return folder
+
+
+def copy_data_dir(template: Path, dest: Path, *, database: str = "q.db") -> Path:
+    """A copy at ``dest`` of the data dir ``template``, its database file named ``database``:
+    what an ingest of the template's corpus leaves, in a few milliseconds, for tests whose
+    claim is not about ingesting. (Its documents' folder is the template's: a test that
+    ingests the same corpus again from elsewhere starts from an empty data dir.)"""
+    shutil.copytree(template, dest)
+    if database != "q.db":
+        (dest / "q.db").rename(dest / database)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def seeded_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding the seeds ingested on :class:`FakeEmbedder`, made once per process:
+    a template, never opened by a test; :func:`copy_data_dir` gives a test its own copy."""
+    return seeded_template(tmp_path_factory.mktemp("seeded") / "data")
 
 
 @pytest.fixture
-def make_desk(tmp_path: Path) -> Callable[..., tuple[QuoteDesk, FakeEmbedder]]:
+def make_desk(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Callable[..., tuple[QuoteDesk, FakeEmbedder]]:
     """A fresh desk on :class:`FakeEmbedder` (which counts what it encodes); ``make(name)``
-    with the same name opens the same data dir again, as another process would."""
+    with the same name opens the same data dir again, as another process would.
+    ``make(seeded=True)`` makes a new data dir a copy of ``seeded_data`` (the seeds ingested,
+    their indexes saved) first."""
 
-    def make(name: str = "data") -> tuple[QuoteDesk, FakeEmbedder]:
+    def make(name: str = "data", *, seeded: bool = False) -> tuple[QuoteDesk, FakeEmbedder]:
         fake = FakeEmbedder()
+        if seeded and not (tmp_path / name).exists():
+            copy_data_dir(request.getfixturevalue("seeded_data"), tmp_path / name)
         return open_desk(tmp_path / name, fake, FAKE_CONFIG), fake
 
     return make

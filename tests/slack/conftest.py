@@ -34,6 +34,7 @@ from bot.slack.payloads import FORM, JSON, action_body, command_body, event_body
 from bot.slack.server import SlackWsgi, create_wsgi_app
 from bot.slack.standin import RESPONSE_METHOD, Call, StandIn
 from retrieval import QuoteDesk, Settings
+from tests.conftest import copy_data_dir
 from tests.helpers import SEEDS, FakeEmbedder
 
 SECRET = "test-signing-secret"
@@ -239,20 +240,25 @@ def slack_config(slack: StandIn) -> SlackConfig:
     return SlackConfig(bot_token="xoxb-test", signing_secret=SECRET, api_url=slack.api_url)
 
 
-def fake_desk_at(data: Path) -> QuoteDesk:
-    """A desk over the seeds in ``data`` with :class:`FakeEmbedder`: no model, fast."""
+def fake_desk_at(data: Path, *, template: Path | None = None) -> QuoteDesk:
+    """A desk over the seeds in ``data`` with :class:`FakeEmbedder`: no model, fast.
+    ``template``: a data dir holding the seeds (``seeded_data``) to copy there rather than
+    ingesting them."""
+    if template is not None:
+        copy_data_dir(template, data)
     desk = QuoteDesk(
         Settings.resolve(data_dir=data, database_url=f"sqlite:///{data}/q.db"),
         embedder=FakeEmbedder(),  # type: ignore[arg-type]
     )
-    desk.ingest(SEEDS)
+    if template is None:
+        desk.ingest(SEEDS)
     return desk
 
 
 @pytest.fixture(scope="session")
-def fake_desk(tmp_path_factory: pytest.TempPathFactory) -> QuoteDesk:
+def fake_desk(tmp_path_factory: pytest.TempPathFactory, seeded_data: Path) -> QuoteDesk:
     """Shared: tests must not change its corpus."""
-    return fake_desk_at(tmp_path_factory.mktemp("fake-desk"))
+    return fake_desk_at(tmp_path_factory.mktemp("fake-desk") / "data", template=seeded_data)
 
 
 @pytest.fixture(scope="session")
