@@ -8,7 +8,7 @@ import gc
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,15 +75,24 @@ def pytest_sessionstart() -> None:
     _freeze_what_lives_on()
 
 
-def pytest_collection_finish() -> None:
-    _freeze_what_lives_on()
+@pytest.hookimpl(wrapper=True)
+def pytest_collection() -> Iterator[object]:
+    """Collect without the cyclic garbage collector: importing the test modules makes some
+    hundred thousand objects that live to the end and little garbage, and the collector's
+    passes over them cost each xdist worker a third of a second."""
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.enable()
+        _freeze_what_lives_on()
 
 
 def _freeze_what_lives_on() -> None:
-    """Keep the objects alive now (pytest, the modules imported, the tests collected: some
-    hundred thousand, all kept to the end) out of the cyclic garbage collector's later passes.
-    Each full pass over them took a tenth of a second or more, some ten times in a run of the
-    fast tier (the last ones as the process exits); what tests create is collected as before."""
+    """Keep the objects alive now (pytest, the modules imported, the tests collected, all kept
+    to the end) out of the cyclic garbage collector's later passes. Each full pass over them
+    took a tenth of a second or more, some ten times in a run of the fast tier (the slowest as
+    the process exits); what tests create is collected as before."""
     gc.freeze()
 
 
