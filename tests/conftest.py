@@ -58,17 +58,30 @@ FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
 _ALL_SLOW = re.compile(r"^pytestmark = pytest\.mark\.slow$", re.M)
 
 
+def fast_tier(config: pytest.Config) -> bool:
+    """Whether this run is the fast tier: ``-m "not slow"``, exactly that expression."""
+    return bool(config.getoption("markexpr", "").split() == ["not", "slow"])
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Under ``-m "not slow"`` (exactly that expression), skip the modules marked slow as a
-    whole: every test in them would be deselected anyway. Any other run collects them."""
+    """In the fast tier, skip the modules marked slow as a whole: every test in them would be
+    deselected anyway. Any other run collects them."""
     if (
         collection_path.suffix == ".py"
         and collection_path.name.startswith("test_")
-        and config.getoption("markexpr", "").split() == ["not", "slow"]
+        and fast_tier(config)
         and _ALL_SLOW.search(collection_path.read_text(encoding="utf-8"))
     ):
         return True
     return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if fast_tier(config):
+        # The fast tier has no Hypothesis test (the fuzz modules are slow as a whole, above),
+        # and Hypothesis' pytest plugin imports all of Hypothesis at the end of every run, to
+        # report on them: a fifth of a second in each process, after the last test.
+        config.pluginmanager.set_blocked("hypothesispytest")
 
 
 def pytest_sessionstart() -> None:
