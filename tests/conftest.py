@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from retrieval.config import RetrievalConfig, Settings
-from tests.helpers import SEEDS, CountingEmbedder, FakeEmbedder
 
 if TYPE_CHECKING:
     from retrieval.embedder import Embedder
     from retrieval.engine import QuoteDesk
+    from tests.helpers import CountingEmbedder, FakeEmbedder
 
 # Under pytest-xdist each worker has a core: OpenMP's (FAISS) and ONNX Runtime's thread pools
 # spinning on the other worker's core cost more than they give on the fast tier's tiny indexes.
@@ -128,8 +128,9 @@ def embedder() -> Embedder:
 
 def open_desk(data: Path, embedder: object, config: RetrievalConfig | None = None) -> QuoteDesk:
     """A desk whose database and index live in ``data``."""
-    # Imported here: the engine's imports (SQLAlchemy, FAISS, BM25) would slow the start of
-    # every pytest process, xdist's controller included, which runs no test.
+    # Imported here, as tests.helpers (NumPy) in the fixtures below: the engine's imports
+    # (SQLAlchemy, FAISS, BM25) would slow the start of every pytest process, xdist's
+    # controller included, which runs no test.
     from retrieval.engine import QuoteDesk
 
     return QuoteDesk(
@@ -143,6 +144,8 @@ def open_desk(data: Path, embedder: object, config: RetrievalConfig | None = Non
 def seed_desk(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> QuoteDesk:
     """A desk over the shipped seeds with the real model; shared, so tests must not change
     its corpus."""
+    from tests.helpers import SEEDS
+
     desk = open_desk(tmp_path_factory.mktemp("seed-desk"), embedder)
     desk.ingest(SEEDS)
     return desk
@@ -152,16 +155,20 @@ def seed_desk(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Q
 def fake_seed_desk(tmp_path_factory: pytest.TempPathFactory, seeded_data: Path) -> QuoteDesk:
     """A desk over the shipped seeds with :class:`FakeEmbedder`; shared, so tests must not
     change its corpus."""
+    from tests.helpers import FakeEmbedder
+
     folder = copy_data_dir(seeded_data, tmp_path_factory.mktemp("fake-seed-desk") / "data")
     return open_desk(folder, FakeEmbedder(), FAKE_CONFIG)
 
 
-def seeded_template(folder: Path, corpus: Path = SEEDS) -> Path:
-    """Make ``folder`` a data dir holding ``corpus`` ingested on :class:`FakeEmbedder` (its
-    database ``q.db``, its indexes saved), then close the database: a template for
-    :func:`copy_data_dir`."""
+def seeded_template(folder: Path, corpus: Path | None = None) -> Path:
+    """Make ``folder`` a data dir holding ``corpus`` (the seeds by default) ingested on
+    :class:`FakeEmbedder` (its database ``q.db``, its indexes saved), then close the database:
+    a template for :func:`copy_data_dir`."""
+    from tests.helpers import SEEDS, FakeEmbedder
+
     desk = open_desk(folder, FakeEmbedder())
-    desk.ingest(corpus)
+    desk.ingest(corpus or SEEDS)
     desk.store.close()  # the last connection closed: SQLite folds its WAL into the file
     return folder
 
@@ -193,6 +200,8 @@ def make_desk(
     ``make(seeded=True)`` makes a new data dir a copy of ``seeded_data`` (the seeds ingested,
     their indexes saved) first."""
 
+    from tests.helpers import FakeEmbedder
+
     def make(name: str = "data", *, seeded: bool = False) -> tuple[QuoteDesk, FakeEmbedder]:
         fake = FakeEmbedder()
         if seeded and not (tmp_path / name).exists():
@@ -207,6 +216,7 @@ def real_desk(
     tmp_path: Path, embedder: Embedder
 ) -> Callable[..., tuple[QuoteDesk, CountingEmbedder]]:
     """Like ``make_desk``, with the real model (counting what it encodes)."""
+    from tests.helpers import CountingEmbedder
 
     def make(name: str = "data") -> tuple[QuoteDesk, CountingEmbedder]:
         counting = CountingEmbedder(embedder)
@@ -218,6 +228,8 @@ def real_desk(
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """A writable copy of the seeds."""
+    from tests.helpers import SEEDS
+
     folder = tmp_path / "corpus"
     shutil.copytree(SEEDS, folder)
     return folder
