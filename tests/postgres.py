@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
-from sqlalchemy.engine import URL
 
 BINDIR_VARIABLE = "QUOTEDESK_PG_BINDIR"
 TMPDIR_VARIABLE = "QUOTEDESK_PG_TMPDIR"
@@ -182,6 +181,10 @@ class PostgresServer:
 
     def url(self, database: str, *, user: str = APP_ROLE) -> str:
         """A SQLAlchemy URL (psycopg 3) for ``database`` over the unix socket."""
+        # Imported here: this module is a plugin, loaded by every pytest process (xdist's
+        # controller too), and SQLAlchemy takes a fifth of a second to import.
+        from sqlalchemy.engine import URL
+
         return URL.create(
             "postgresql+psycopg",
             username=user,

@@ -14,15 +14,14 @@ import pytest
 
 from bot.bench import fill, report
 from bot.bench.run import DEFAULT_QUESTIONS, Bench, Plan, label, recall_at
-from tests.conftest import FAKE_CONFIG, open_desk
+from tests.conftest import FAKE_CONFIG, copy_data_dir, open_desk
 from tests.helpers import ROOT, SEEDS, FakeEmbedder
 
 
 @pytest.fixture
-def source(tmp_path: Path):
-    desk = open_desk(tmp_path / "source", FakeEmbedder(), FAKE_CONFIG)
-    desk.ingest(SEEDS)
-    return desk
+def source(tmp_path: Path, seeded_data: Path):
+    """A desk over the seeds."""
+    return open_desk(copy_data_dir(seeded_data, tmp_path / "source"), FakeEmbedder(), FAKE_CONFIG)
 
 
 def test_a_store_is_filled_to_size_real_passages_first(source, tmp_path: Path) -> None:

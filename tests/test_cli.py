@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 
 from bot.cli import cli, common
 from bot.terminal import EVAL_COLUMNS
+from tests.conftest import copy_data_dir
 from tests.helpers import GOLDEN, ROOT, SEEDS, FakeEmbedder, golden
 
 QUESTION = "why did Baku skip the Washington meeting?"
@@ -79,6 +80,14 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def seeded(workdir: Path, seeded_data: Path) -> Path:
+    """The data dir holds the seeds already (a copy of ``seeded_data``), as after the first
+    ``ask``: for tests of what comes after it. ``ask`` on an empty data dir ingesting the
+    seeds first is tested on its own."""
+    return copy_data_dir(seeded_data, workdir / "data", database="quotedesk.db")
+
+
+@pytest.fixture
 def run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     """The CLI on the fake embedder."""
     return runner(FakeEmbedder(), monkeypatch)
@@ -110,8 +119,10 @@ def stored_paths(run: Run) -> list[str]:
 
 
 def test_ask_json_has_every_stable_field_and_quotes_verbatim(run: Run, workdir: Path) -> None:
+    # On an empty data dir: the first ask ingests the seeds of the working folder.
     result = run("ask", "--json", "-k", "4", QUESTION)
     assert result.exit_code == 0, result.output
+    assert "No corpus yet: ingesting" in result.stderr
     [line] = result.stdout.splitlines()
     answer = json.loads(line)
     assert answer.keys() >= STABLE_ANSWER
@@ -133,6 +144,7 @@ def test_ask_json_has_every_stable_field_and_quotes_verbatim(run: Run, workdir: 
             assert other.keys() >= {"source", "date", "title"}
 
 
+@pytest.mark.usefixtures("seeded")
 def test_ask_text_output_names_source_and_date(run: Run) -> None:
     result = run("ask", QUESTION)
     assert result.exit_code == 0, result.output
@@ -140,6 +152,7 @@ def test_ask_text_output_names_source_and_date(run: Run) -> None:
     assert re.search(r"^1\. 00[01]_\w+\.txt · undated  score \d\.\d\d$", result.stdout, re.M)
 
 
+@pytest.mark.usefixtures("seeded")
 def test_unquoted_words_are_one_question(run: Run) -> None:
     result = run("ask", "--json", "why", "did", "Baku", "skip")
     assert len(result.stdout.strip().splitlines()) == 1
@@ -147,6 +160,7 @@ def test_unquoted_words_are_one_question(run: Run) -> None:
 
 
 @pytest.mark.parametrize("question", ["", "   ", "?!"])
+@pytest.mark.usefixtures("seeded")
 def test_empty_question_gets_a_hint_and_exit_2(run: Run, question: str) -> None:
     result = run("ask", question)
     assert result.exit_code == 2
@@ -169,6 +183,7 @@ def test_k_is_limited_by_the_configuration(run: Run) -> None:
     assert f"1<=x<={common.DEFAULTS.max_k}" in result.stderr
 
 
+@pytest.mark.usefixtures("seeded")
 def test_ask_mode_takes_the_modes_of_the_core(run: Run) -> None:
     assert run("ask", "--mode", "lexical", QUESTION).exit_code == 0
     result = run("ask", "--mode", "fuzzy", QUESTION)
@@ -227,6 +242,7 @@ def test_ingest_prune_forgets_deleted_files(run: Run, workdir: Path) -> None:
 # --- chat ----------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("seeded")
 def test_chat_answers_and_pages(run: Run) -> None:
     result = run("chat", "-k", "2", input=f"{QUESTION}\nmore\n\nquit\n")
     assert result.exit_code == 0, result.output
@@ -234,6 +250,7 @@ def test_chat_answers_and_pages(run: Run) -> None:
     assert "hint:" in result.stdout
 
 
+@pytest.mark.usefixtures("seeded")
 def test_chat_bad_filter_is_a_hint_and_the_chat_goes_on(run: Run) -> None:
     result = run("chat", input=f"{BAD_FILTER}\n{QUESTION}\nquit\n")
     assert result.exit_code == 0, result.output
@@ -320,6 +337,7 @@ def test_eval_bad_question_file_exits_2(run: Run, tmp_path: Path) -> None:
 # --- terminal vs piped ---------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("seeded")
 def test_piped_output_is_plain_whole_and_unpadded(run: Run, questions: Path) -> None:
     answer = run("ask", QUESTION)
     table = run("eval", str(questions), "--corpus", "seeds", "--mode", "dense", "--misses")
@@ -336,6 +354,7 @@ def test_piped_output_is_plain_whole_and_unpadded(run: Run, questions: Path) -> 
     assert [cell.strip() for cell in header.strip("┃").split("┃")] == list(EVAL_COLUMNS)
 
 
+@pytest.mark.usefixtures("seeded")
 def test_terminal_output_is_coloured(
     run: Run, questions: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -398,6 +417,7 @@ def test_installed_command_runs_as_the_readme_says(tmp_path: Path) -> None:
 # --- the moment of asking ---------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("seeded")
 def test_as_of_is_reported_and_time_words_say_what_they_preferred(run: Run) -> None:
     question = "what did Blinken tell Aliyev this week?"
     result = run("ask", "--json", "--as-of", "2023-11-30", question)

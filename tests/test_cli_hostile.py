@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.printable import printable
+from tests.conftest import copy_data_dir, seeded_template
 from tests.helpers import SEEDS, FakeEmbedder
 from tests.test_cli import Run, runner
 
@@ -30,18 +31,40 @@ HOSTILE_TEXT = (
 EVIL_NAME = "zebra\x1b[2J.txt"
 
 
+def hostile_seeds(folder: Path) -> Path:
+    """The seeds plus a hostile file and one that is not UTF-8, in ``folder``/seeds."""
+    seeds = folder / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    (seeds / EVIL_NAME).write_text(HOSTILE_TEXT)
+    (seeds / "broken\x1b]0;x\x07.txt").write_bytes(b"\xff\xfe not utf-8")
+    return seeds
+
+
+@pytest.fixture(scope="module")
+def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding the hostile seeds (a template: see ``seeded`` below)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    return seeded_template(folder / "data", hostile_seeds(folder))
+
+
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     """The CLI on the fake embedder, over the seeds plus a hostile file, output as if piped."""
     monkeypatch.chdir(tmp_path)
-    shutil.copytree(SEEDS, tmp_path / "seeds")
-    (tmp_path / "seeds" / EVIL_NAME).write_text(HOSTILE_TEXT)
-    (tmp_path / "seeds" / "broken\x1b]0;x\x07.txt").write_bytes(b"\xff\xfe not utf-8")
+    hostile_seeds(tmp_path)
     monkeypatch.setenv("QUOTEDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "COLUMNS"):
         monkeypatch.delenv(name, raising=False)
     return runner(FakeEmbedder(), monkeypatch)
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, hostile_data: Path) -> None:
+    """The data dir holds the hostile seeds already, as after the first ``ask``: for tests of
+    what comes after it. (The warnings of that ask's ingest are tested above, piped and on a
+    colour terminal.)"""
+    copy_data_dir(hostile_data, tmp_path / "data", database="quotedesk.db")
 
 
 def assert_nothing_raw(*outputs: str) -> None:
@@ -89,6 +112,7 @@ def test_on_a_colour_terminal_only_rich_writes_escape_sequences(
         assert hostile not in result.stderr
 
 
+@pytest.mark.usefixtures("seeded")
 def test_json_escapes_every_control_character_and_stays_verbatim(run: Run) -> None:
     result = run("ask", "--json", "-k", "10", "zebra crossing repainted purple")
     assert result.exit_code == 0, result.output
@@ -109,6 +133,7 @@ def test_json_escapes_every_control_character_and_stays_verbatim(run: Run) -> No
         "why did Baku\x00\x9b skip the Washington meeting?",
     ],
 )
+@pytest.mark.usefixtures("seeded")
 def test_a_question_with_control_characters_is_answered_and_echoed_clean(
     run: Run, question: str
 ) -> None:
@@ -120,6 +145,7 @@ def test_a_question_with_control_characters_is_answered_and_echoed_clean(
     assert "1. " in result.stdout  # answered
 
 
+@pytest.mark.usefixtures("seeded")
 def test_a_40000_character_question_gets_a_hint_and_exit_2(run: Run) -> None:
     result = run("ask", "why " * 10_000)
     assert result.exit_code == 2
@@ -130,6 +156,7 @@ def test_a_40000_character_question_gets_a_hint_and_exit_2(run: Run) -> None:
 
 
 @pytest.mark.parametrize("question", ["🙂🙂🙂", "\x1b[", "\u202e\u202c", " \t "])
+@pytest.mark.usefixtures("seeded")
 def test_a_question_without_words_gets_a_hint_and_exit_2(run: Run, question: str) -> None:
     result = run("ask", question)
     assert result.exit_code == 2
@@ -137,6 +164,7 @@ def test_a_question_without_words_gets_a_hint_and_exit_2(run: Run, question: str
     assert_nothing_raw(result.stderr)
 
 
+@pytest.mark.usefixtures("seeded")
 def test_chat_hints_at_a_long_question_and_goes_on(run: Run) -> None:
     result = run("chat", input="x" * 40_000 + "\nwhy did Baku skip the Washington meeting?\n")
     assert result.exit_code == 0, result.output

@@ -6,6 +6,9 @@ import pytest
 
 from tests.helpers import golden
 
+# Every test here asks the real model.
+pytestmark = pytest.mark.slow
+
 
 def _cases() -> list:
     return [pytest.param(case, id=case["question"][:60]) for case in golden()]

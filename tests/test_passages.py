@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import pytest
+
 from retrieval.documents import parse_document
 from retrieval.passages import MAX_PASSAGE_TOKENS, find_title, split_passages
 from tests.helpers import SEEDS
+
+# Every test here asks the real model.
+pytestmark = pytest.mark.slow
 
 
 def _passages(text: str, embedder, **options):

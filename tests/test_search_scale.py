@@ -105,8 +105,7 @@ def test_a_saved_ivf_index_is_loaded_with_the_configured_probe(tmp_path: Path) -
 
 
 def test_a_cached_index_of_another_kind_is_rebuilt(make_desk, caplog) -> None:
-    desk, _ = make_desk()
-    desk.ingest(SEEDS)
+    desk, _ = make_desk(seeded=True)
     path = index_path(desk.settings.data_dir, desk.store.corpus_version())
     assert VectorIndex.load(path).kind == FLAT
     small = dataclasses.replace(SMALL_LIMIT, exact_search_limit=10)
@@ -303,8 +302,7 @@ def test_a_saved_index_is_loaded_memory_mapped_not_rebuilt(make_desk, monkeypatc
     ["truncated scores", "no ids", "garbage params", "ids of another corpus", "empty folder"],
 )
 def test_a_damaged_saved_index_is_rebuilt_saying_so(make_desk, monkeypatch, caplog, damage) -> None:
-    desk, _ = make_desk()
-    desk.ingest(SEEDS)
+    desk, _ = make_desk(seeded=True)
     expected = quotes(desk)
     folder = lexical_path(desk.settings.data_dir, desk.store.corpus_version())
     if damage == "truncated scores":

@@ -12,6 +12,7 @@ alone: :meth:`Bot.settle` waits until the listeners that the requests started ha
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import urllib.error
@@ -24,6 +25,7 @@ from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 
@@ -32,6 +34,7 @@ from bot.slack.payloads import FORM, JSON, action_body, command_body, event_body
 from bot.slack.server import SlackWsgi, create_wsgi_app
 from bot.slack.standin import RESPONSE_METHOD, Call, StandIn
 from retrieval import QuoteDesk, Settings
+from tests.conftest import copy_data_dir
 from tests.helpers import SEEDS, FakeEmbedder
 
 SECRET = "test-signing-secret"
@@ -71,6 +74,28 @@ def request(
             return Reply(resp.status, resp.read().decode())
     except urllib.error.HTTPError as exc:
         return Reply(exc.code, exc.read().decode())
+
+
+def call(wsgi: SlackWsgi, data: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One POST to /slack/events through the WSGI app, as a server would make it."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/slack/events",
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data),
+    }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        environ[key if key == "CONTENT_TYPE" else "HTTP_" + key] = value
+    setup_testing_defaults(environ)
+    started: list[str] = []
+
+    def start_response(status: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Any:
+        started.append(status)
+        return lambda _data: None
+
+    body = b"".join(wsgi(environ, start_response))
+    return int(started[0].split()[0]), body
 
 
 def channel(prefix: str = "C") -> str:
@@ -215,20 +240,25 @@ def slack_config(slack: StandIn) -> SlackConfig:
     return SlackConfig(bot_token="xoxb-test", signing_secret=SECRET, api_url=slack.api_url)
 
 
-def fake_desk_at(data: Path) -> QuoteDesk:
-    """A desk over the seeds in ``data`` with :class:`FakeEmbedder`: no model, fast."""
+def fake_desk_at(data: Path, *, template: Path | None = None) -> QuoteDesk:
+    """A desk over the seeds in ``data`` with :class:`FakeEmbedder`: no model, fast.
+    ``template``: a data dir holding the seeds (``seeded_data``) to copy there rather than
+    ingesting them."""
+    if template is not None:
+        copy_data_dir(template, data)
     desk = QuoteDesk(
         Settings.resolve(data_dir=data, database_url=f"sqlite:///{data}/q.db"),
         embedder=FakeEmbedder(),  # type: ignore[arg-type]
     )
-    desk.ingest(SEEDS)
+    if template is None:
+        desk.ingest(SEEDS)
     return desk
 
 
 @pytest.fixture(scope="session")
-def fake_desk(tmp_path_factory: pytest.TempPathFactory) -> QuoteDesk:
+def fake_desk(tmp_path_factory: pytest.TempPathFactory, seeded_data: Path) -> QuoteDesk:
     """Shared: tests must not change its corpus."""
-    return fake_desk_at(tmp_path_factory.mktemp("fake-desk"))
+    return fake_desk_at(tmp_path_factory.mktemp("fake-desk") / "data", template=seeded_data)
 
 
 @pytest.fixture(scope="session")

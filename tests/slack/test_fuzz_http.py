@@ -4,14 +4,12 @@ never a 5xx nor an exception, and nothing unsigned gets past the signature check
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,7 +19,7 @@ import tests.fuzzing  # noqa: F401  (the profile, before any @settings)
 from bot.slack.blocks import ACTION_DOWN, ACTION_MORE, ACTION_SHARE, ACTION_UP
 from bot.slack.payloads import FORM, JSON, signed_headers
 from bot.slack.server import SlackWsgi
-from tests.slack.conftest import SECRET, Bot
+from tests.slack.conftest import SECRET, Bot, call
 
 # Fuzzing runs for a bounded time: the full suite, not the fast tier.
 pytestmark = pytest.mark.slow
@@ -148,28 +146,6 @@ def bodies(draw: st.DrawFn) -> tuple[bytes, str]:
         )
     )
     return data, content_type
-
-
-def call(wsgi: SlackWsgi, data: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-    """One POST to /slack/events through the WSGI app, as a server would make it."""
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/slack/events",
-        "CONTENT_LENGTH": str(len(data)),
-        "wsgi.input": io.BytesIO(data),
-    }
-    for name, value in headers.items():
-        key = name.upper().replace("-", "_")
-        environ[key if key == "CONTENT_TYPE" else "HTTP_" + key] = value
-    setup_testing_defaults(environ)
-    started: list[str] = []
-
-    def start_response(status: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Any:
-        started.append(status)
-        return lambda _data: None
-
-    body = b"".join(wsgi(environ, start_response))
-    return int(started[0].split()[0]), body
 
 
 @pytest.fixture

@@ -41,10 +41,18 @@ from bot.slack.standin import RESPONSE_METHOD, Call, StandIn
 from retrieval import QuoteDesk
 from retrieval.records import Feedback
 from tests.helpers import ROOT
-from tests.slack.conftest import SECRET, WAIT, Bot, channel, fake_desk_at, request, running
+from tests.slack.conftest import (
+    SECRET,
+    WAIT,
+    Bot,
+    call,
+    channel,
+    fake_desk_at,
+    request,
+    running,
+)
 from tests.slack.served import DEBUG_LOGGERS
 from tests.slack.test_commands import free_port
-from tests.slack.test_fuzz_http import call
 from tests.slack.test_http import BAKU, buttons
 
 # Distinctive, so that finding one in a log cannot be a coincidence.
@@ -344,8 +352,8 @@ def test_the_manifest_asks_for_the_scopes_the_code_uses_and_no_more(
 
 
 @pytest.fixture
-def history_desk(tmp_path: Path) -> QuoteDesk:
-    desk = fake_desk_at(tmp_path)
+def history_desk(tmp_path: Path, seeded_data: Path) -> QuoteDesk:
+    desk = fake_desk_at(tmp_path / "data", template=seeded_data)
     desk.store.claim_delivery("EvOld")
     desk.store.record_feedback(Feedback("up", "why?", (), "U1", "C1"))
     return desk
@@ -389,10 +397,14 @@ def test_a_failing_prune_is_logged_and_tried_again(
 
 
 def test_serve_prunes_at_start_up_with_the_configured_retention(
-    tmp_path: Path, slack: StandIn, slack_config: SlackConfig, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    seeded_data: Path,
+    slack: StandIn,
+    slack_config: SlackConfig,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("QUOTEDESK_RETENTION_DAYS", "7")
-    desk = fake_desk_at(tmp_path)
+    desk = fake_desk_at(tmp_path / "data", template=seeded_data)
     assert desk.settings.retention_days == 7
     with running(desk, slack=slack, config=slack_config) as bot:
         assert bot.wsgi is not None and bot.wsgi.pruner is not None
