@@ -66,7 +66,7 @@ def wrap(console: Console, text: Text, width: int) -> list[Text]:
     width is its length; rich measures the cells of every word, and that was most of the time
     an answer took to format."""
     plain = text.plain
-    if "\t" in plain or not all(get_character_cell_size(c) == 1 for c in set(plain) - {"\n"}):
+    if not _one_cell(plain):
         return list(text.wrap(console, width))
     lines: list[Text] = []
     for line in text.split("\n", allow_blank=True):
@@ -80,6 +80,12 @@ def wrap(console: Console, text: Text, width: int) -> list[Text]:
 
 
 _WORD = re.compile(r"\s*\S+\s*")
+
+
+def _one_cell(plain: str) -> bool:
+    """Whether every character of ``plain`` but its line breaks takes one terminal cell (no
+    tabs, wide or combining characters): then a word's width is its length."""
+    return "\t" not in plain and all(get_character_cell_size(c) == 1 for c in set(plain) - {"\n"})
 
 
 def _breaks(line: str, width: int) -> list[int] | None:
@@ -131,7 +137,7 @@ def _plain_indented(console: Console, plain: str, *, indent: int = INDENT) -> li
     """``indented_lines(console, Text(plain))`` as strings, or None where only rich can tell
     (tabs, characters of other than one cell, a word longer than a line)."""
     width = max(console.width - indent, MIN_WRAP)
-    if "\t" in plain or not all(get_character_cell_size(c) == 1 for c in set(plain) - {"\n"}):
+    if not _one_cell(plain):
         return None
     lines = []
     pad = " " * indent

@@ -15,6 +15,16 @@ from tests.helpers import golden
 QUESTION = "why did Baku skip the Washington meeting?"
 
 
+def reconfigured(desk: QuoteDesk, **changes: object) -> QuoteDesk:
+    """Another desk on ``desk``'s store and encoder, its configuration changed."""
+    return QuoteDesk(
+        desk.settings,
+        config=dataclasses.replace(desk.config, **changes),
+        embedder=desk.embedder,
+        store=desk.store,
+    )
+
+
 @pytest.mark.parametrize("k", [0, -1, 51, True])
 def test_k_out_of_range_is_a_user_error(fake_seed_desk: QuoteDesk, k):
     with pytest.raises(InvalidArgumentError, match="k must be"):
@@ -46,22 +56,12 @@ def test_modes_are_enum_or_string_and_default_from_the_config(fake_seed_desk: Qu
     lexical = fake_seed_desk.ask(QUESTION, mode="lexical")
     assert lexical == fake_seed_desk.ask(QUESTION, mode=Mode.LEXICAL)
     assert fake_seed_desk.ask(QUESTION).quotes == fake_seed_desk.ask(QUESTION, mode="hybrid").quotes
-    other = QuoteDesk(
-        fake_seed_desk.settings,
-        config=dataclasses.replace(fake_seed_desk.config, mode=Mode.LEXICAL),
-        embedder=fake_seed_desk.embedder,
-        store=fake_seed_desk.store,
-    )
+    other = reconfigured(fake_seed_desk, mode=Mode.LEXICAL)
     assert other.ask(QUESTION) == lexical
 
 
 def test_bm25_on_a_thread_beside_the_encoder_gives_the_same_answers(fake_seed_desk: QuoteDesk):
-    beside = QuoteDesk(
-        fake_seed_desk.settings,
-        config=dataclasses.replace(fake_seed_desk.config, parallel_search_from=0),
-        embedder=fake_seed_desk.embedder,
-        store=fake_seed_desk.store,
-    )
+    beside = reconfigured(fake_seed_desk, parallel_search_from=0)
     for row in golden()[:8]:
         assert beside.ask(row["question"], k=3) == fake_seed_desk.ask(row["question"], k=3)
     assert beside.ask(f"since:2022-01-01 {QUESTION}") == fake_seed_desk.ask(
@@ -83,12 +83,7 @@ def test_the_search_thread_pool_is_made_again_in_a_forked_child():
 
 
 def test_nothing_close_enough_abstains_with_related_sources(fake_seed_desk: QuoteDesk):
-    strict = QuoteDesk(
-        fake_seed_desk.settings,
-        config=dataclasses.replace(fake_seed_desk.config, min_similarity=1.01),
-        embedder=fake_seed_desk.embedder,
-        store=fake_seed_desk.store,
-    )
+    strict = reconfigured(fake_seed_desk, min_similarity=1.01)
     answer = strict.ask(QUESTION)
     assert not answer.answered and answer.quotes == ()
     assert 1 <= len(answer.related) <= 3
