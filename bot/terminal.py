@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING
 
 from rich.cells import get_character_cell_size
 from rich.console import Console
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -22,8 +23,9 @@ from bot.labels import date_label, source_label
 from bot.printable import UNSAFE, printable
 
 if TYPE_CHECKING:
-    from retrieval.answer import Answer, Quote, SourceInfo
+    from retrieval.answer import Answer, Quote, Source, SourceInfo
     from retrieval.evaluation import EvalReport
+    from retrieval.excerpts import Excerpt
     from retrieval.ingest import IngestReport
 
 INDENT = 3
@@ -174,11 +176,20 @@ def _answer_parts(answer: Answer) -> list[tuple[Text, bool]]:
         )
         parts.append((header, False))
         parts.append((quote_text(quote), True))
+        if quote.source.url:
+            parts.append((link_line(quote.source), True))
         if quote.also_in:
             also = ", ".join(source_label(s) for s in quote.also_in)
             parts.append((Text(f"also in: {printable(also)}", style="dim"), True))
         parts.append((Text(), False))
     return parts
+
+
+def link_line(source: Source) -> Text:
+    """The document's title and link, under its quote (a link a terminal can open)."""
+    url = printable(source.url or "")
+    title = printable(source.title) + " — " if source.title else ""
+    return Text.assemble((title, "italic dim"), (url, Style(dim=True, underline=True, link=url)))
 
 
 def print_answer(console: Console, answer: Answer) -> None:
@@ -227,7 +238,43 @@ def print_sources(console: Console, sources: list[SourceInfo]) -> None:
         )
         if info.source.title:
             line.append(f"  {printable(info.source.title)}", style="italic")
+        if info.source.url:
+            url = printable(info.source.url)
+            line.append(f"  {url}", style=Style(dim=True, link=url))
         console.print(line)
+
+
+def print_excerpt(console: Console, source: Source, part: Excerpt) -> None:
+    """A document's stored text (or the part around a passage, the passage in bold), under a
+    line naming it: source, date, title and link."""
+    head = Text.assemble(
+        (printable(source.path), "green"),
+        (" · ", "dim"),
+        (date_label(source), "cyan" if source.date else "dim italic"),
+    )
+    if source.title:
+        head.append(f"  {printable(source.title)}", style="italic")
+    lines = [head]
+    if source.url:
+        url = printable(source.url)
+        lines.append(Text(url, style=Style(dim=True, underline=True, link=url)))
+    if part.passage is not None:
+        lines.append(
+            Text(
+                f"characters {part.start}-{part.end} of {part.length}; the passage at "
+                f"{part.passage[0]}-{part.passage[1]} in bold",
+                style="dim",
+            )
+        )
+    body = Text(printable(part.text))
+    if part.passage is not None:
+        body.stylize("bold", part.passage[0] - part.start, part.passage[1] - part.start)
+        if part.start > 0:
+            body = Text("… ", style="dim") + body
+        if part.end < part.length:
+            body.append(" …", style="dim")
+    lines += [Text(), body]
+    console.print(Text("\n").join(lines), soft_wrap=True)
 
 
 def print_json(obj: object, stream: IO[str]) -> None:

@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 
 from retrieval.errors import CorpusNotFoundError
+from retrieval.readers.base import UnreadableFileError
 
-SUFFIXES = frozenset({".txt", ".md"})
 # The largest file read. A document is held whole in memory (its bytes, its text, then its
 # passages), and 10 MB of text is some 1.7 million words, tens of thousands of passages and
 # minutes of encoding: an article, a report or a book is far smaller, so a bigger file is a
@@ -44,10 +44,6 @@ _DATE_HEADER = re.compile(r"\A\ufeff? ?date (\d{4}-\d{2}-\d{2})(?:[ \t]+|(?=\n)|
 _PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*\n[ \t]*\n|\s*\Z)", re.DOTALL)
 
 
-class UnreadableFileError(ValueError):
-    """A corpus file that cannot be used; the message says why."""
-
-
 @dataclass(frozen=True)
 class Document:
     """One corpus file, decoded.
@@ -68,7 +64,12 @@ class Document:
 
     def paragraphs(self) -> list[tuple[int, int]]:
         """Spans of the blank-line separated paragraphs, whitespace trimmed."""
-        return [(m.start(), m.end()) for m in _PARAGRAPH.finditer(self.text, self.body_start)]
+        return paragraph_spans(self.text, self.body_start)
+
+
+def paragraph_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Spans of the blank-line separated paragraphs of ``text`` from ``start``, trimmed."""
+    return [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text, start)]
 
 
 def content_hash(data: bytes) -> str:
@@ -120,9 +121,10 @@ def parse_date_header(text: str) -> tuple[date | None, int]:
 
 
 def scan_corpus(root: Path) -> Iterator[tuple[Path, str | None]]:
-    """What to ingest under ``root``: each text file (``.txt``, ``.md``), recursively, in
-    sorted order, with ``None``; or with why it can't be read, for anything that should be
-    named rather than silently passed over.
+    """What to ingest under ``root``: each file, recursively, in sorted order, with ``None``;
+    or with why it can't be read, for anything that should be named rather than silently
+    passed over. Whether a file is of a kind quotedesk reads is the readers' to say
+    (:mod:`retrieval.readers`): a file of another kind is named too, never passed over.
 
     Hidden files and folders are ignored. Symbolic links below ``root`` are never followed,
     neither to files nor to folders, and are named: a link can lead out of the corpus (to
@@ -154,16 +156,14 @@ def scan_corpus(root: Path) -> Iterator[tuple[Path, str | None]]:
         if entry.name.startswith("."):
             continue
         path = Path(entry.path)
-        is_text = path.suffix.lower() in SUFFIXES
         if entry.is_symlink():
-            if is_text or _links_to_folder_or_nothing(path):
-                yield path, SYMLINK
+            yield path, SYMLINK
         elif entry.is_dir(follow_symlinks=False):
             entries, why = _listing(path)
             if why:
                 yield path, why
             stack.append(iter(entries))
-        elif is_text:
+        else:
             yield path, None  # a FIFO or a device too: reading it names it
 
 
@@ -175,15 +175,8 @@ def _listing(folder: Path) -> tuple[list[os.DirEntry[str]], str | None]:
         return [], f"a folder that cannot be read ({exc.strerror or exc})"
 
 
-def _links_to_folder_or_nothing(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(path.stat().st_mode)
-    except OSError:  # dangling, a loop, or out of reach
-        return True
-
-
 def iter_corpus_files(root: Path) -> Iterator[Path]:
-    """The readable-looking text files :func:`scan_corpus` finds under ``root``."""
+    """The readable-looking files :func:`scan_corpus` finds under ``root``."""
     for path, why in scan_corpus(root):
         if why is None:
             yield path
@@ -215,6 +208,22 @@ def read_corpus_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     if len(data) > max_bytes:  # it grew while being read
         raise UnreadableFileError(_too_large(len(data), max_bytes))
     return data
+
+
+def peek_corpus_file(path: Path, size: int = 1024) -> bytes:
+    """The first ``size`` bytes of the regular file at ``path`` (to tell its kind), with the
+    checks of :func:`read_corpus_file`.
+    """
+    _check_kind(path.lstat().st_mode)
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnreadableFileError(SYMLINK) from exc
+        raise
+    with os.fdopen(fd, "rb") as stream:
+        _check_kind(os.fstat(stream.fileno()).st_mode)
+        return stream.read(size)
 
 
 def _check_kind(mode: int) -> None:

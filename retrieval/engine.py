@@ -8,13 +8,19 @@ import threading
 from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from retrieval.answer import Answer, Quote, SourceInfo
 from retrieval.config import Mode, RetrievalConfig, Settings, parse_mode
 from retrieval.embedder import Encoder, shared_encoder
-from retrieval.errors import EmptyQuestionError, InvalidArgumentError, QuestionTooLongError
+from retrieval.errors import (
+    EmptyQuestionError,
+    InvalidArgumentError,
+    QuestionTooLongError,
+    SourceNotFoundError,
+)
 from retrieval.ingest import IngestReport, Progress, ingest
 from retrieval.query import Query, clean_question
 from retrieval.rank import (
@@ -29,12 +35,15 @@ from retrieval.rank import (
     sentences_to_encode,
     tied_sentences,
 )
-from retrieval.records import Passage
+from retrieval.records import Passage, StoredText
 from retrieval.search import Indexes, load_indexes
 from retrieval.search.parallel import beside
 from retrieval.store import Store
 from retrieval.timeframe import find_time
 from retrieval.words import word_sets
+
+if TYPE_CHECKING:
+    from retrieval.web.fetch import Fetcher
 
 # BM25's candidates: their scores, and the passages when read with them.
 Lexical = tuple[dict[int, float], dict[int, Passage]]
@@ -110,6 +119,31 @@ class QuoteDesk:
             prune=prune,
             progress=progress,
             collection=collection,
+        )
+        self._current_index()
+        return report
+
+    def ingest_url(
+        self,
+        url: str,
+        *,
+        fetcher: Fetcher,
+        collection: str | None = None,
+        progress: Progress | None = None,
+        max_pages: int | None = None,
+    ) -> IngestReport:
+        """Fetch a page, a feed or a sitemap into its collection (see
+        :func:`retrieval.web.ingest.ingest_url`) and refresh the index."""
+        from retrieval.web.ingest import MAX_PAGES, ingest_url
+
+        report = ingest_url(
+            url,
+            store=self.store,
+            embedder=self.embedder,
+            fetcher=fetcher,
+            collection=collection,
+            progress=progress,
+            max_pages=max_pages or MAX_PAGES,
         )
         self._current_index()
         return report
@@ -294,6 +328,28 @@ class QuoteDesk:
     def sources(self) -> list[SourceInfo]:
         """Every stored document with its date and passage count, by collection and path."""
         return self.store.sources()
+
+    def stored_text(self, source: str, *, collection: str | None = None) -> StoredText:
+        """The stored text of the document ``source`` (as ``sources`` names it), which its
+        quotes stand in.
+
+        Raises:
+            SourceNotFoundError: No document is named ``source`` (in ``collection``), or
+                several collections hold one and none was named.
+        """
+        found = self.store.texts(source, collection=collection)
+        where = f" in the collection {collection!r}" if collection is not None else ""
+        if not found:
+            raise SourceNotFoundError(
+                f"no document named {source!r}{where}: `quotedesk sources` lists them"
+            )
+        if len(found) > 1:
+            names = ", ".join(str(t.source.collection) for t in found)
+            raise SourceNotFoundError(
+                f"{source!r} is in several collections ({names}): choose one with "
+                "--collection NAME"
+            )
+        return found[0]
 
     def _current_index(self) -> Indexes:
         """The index for the corpus in the database now; reloaded when another process (or

@@ -36,6 +36,15 @@ class InvalidArgumentError(UserError):
     """An argument out of its range, e.g. ``k`` of 0 or an unknown mode."""
 
 
+class SourceNotFoundError(UserError):
+    """No stored document has the name asked for (or several collections do)."""
+
+
+class FetchFailedError(UserError):
+    """A URL given to ingest could not be fetched: refused by robots.txt, an HTTP error, too
+    large, not a web address; the message says which."""
+
+
 class ModelNotFoundError(QuotedeskError):
     """The sentence-transformers model folder is missing or unreadable."""
 

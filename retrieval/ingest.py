@@ -1,9 +1,13 @@
 """Incremental, idempotent ingestion of a folder into the store.
 
-Unchanged files (same content hash, same passage recipe) are not read twice nor encoded;
-changed files replace their passages; files that cannot be read (binary, not UTF-8, larger
-than ``MAX_FILE_BYTES``, a symbolic link, a FIFO or device, unreadable, gone) are skipped and
-named, and whatever was stored for them stays.
+Every file under the folder is read by the reader of its kind (:mod:`retrieval.readers`: plain
+text, Markdown, web pages, PDFs, Word files, JSON exports, feeds); a file of a kind quotedesk
+does not read is named, never passed over. A file holding several articles (an export, a
+feed) gives a document per article, named ``file#N`` after its record. Unchanged files (same
+content hash, same passage recipe) are not read twice nor encoded; changed files replace their
+passages; files that cannot be read (damaged, encrypted, binary, larger than a reader's limit,
+a symbolic link, a FIFO or device, unreadable, gone) are skipped and named, and whatever was
+stored for them stays.
 
 Crash-safe and whole: documents are encoded and committed a group at a time but *staged*,
 unseen by readers; the ingest makes them all live in one transaction at its end (with its
@@ -29,17 +33,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.documents import (
-    Document,
-    UnreadableFileError,
     content_hash,
-    parse_document,
+    paragraph_spans,
+    peek_corpus_file,
     read_corpus_file,
     scan_corpus,
 )
 from retrieval.embedder import Encoder
 from retrieval.errors import CollectionError, CorpusNotFoundError
-from retrieval.passages import PassageSpan, find_title, split_passages
-from retrieval.records import CollectionInfo, NewDocument, NewPassage
+from retrieval.passages import PassageSpan, split_passages
+from retrieval.readers import (
+    KINDS,
+    Article,
+    UnreadableFileError,
+    kind_of,
+    max_bytes,
+    read_articles,
+)
+from retrieval.records import CollectionInfo, NewDocument, NewPassage, StoredFile
 from retrieval.store import Store, new_run
 
 log = logging.getLogger(__name__)
@@ -96,11 +107,24 @@ class IngestReport:
         )
 
 
+# Kinds whose files hold several articles, each a document named ``file#record``.
+MULTI_ARTICLE_KINDS = frozenset({"jsonl", "json", "feed"})
+# A multi-article record's content hash: the file's digest, then the record's. The file's half
+# lets an unchanged file be passed over unread; the record's, an unchanged record of a changed
+# file be kept without encoding it again.
+_HALF = 32
+
+
 @dataclass
 class _Pending:
-    doc: Document
-    title: str | None
+    path: str
+    content_hash: str
+    article: Article
     spans: list[PassageSpan]
+
+    @property
+    def title(self) -> str | None:
+        return self.article.title
 
 
 @dataclass
@@ -110,6 +134,8 @@ class Progress:
     on_total: Callable[[int], None] | None = None
     on_encoded: Callable[[int], None] | None = None
     on_skip: Callable[[SkippedFile], None] | None = None
+    # Called with each file's name as it is read (reading comes before encoding).
+    on_read: Callable[[str], None] | None = None
 
 
 def ingest(
@@ -150,87 +176,249 @@ def ingest(
     root = root.resolve()
     base = root if root.is_dir() else root.parent
     name = choose_collection(base, store.collections(), collection)
-    report = IngestReport(collection=name)
-
-    recipe = f"{PASSAGE_RECIPE}/{embedder.name}"
-    same_recipe = store.meta(RECIPE_KEY) == recipe
-    known = store.stored_files(name)
-    # A run's name starts with its recipe's digest: staged work of another recipe is not
-    # taken over.
-    prefix = hashlib.sha256(recipe.encode()).hexdigest()[:16]
-    run = new_run(prefix)
-    leftovers = store.staged_files(name)
-
-    seen: set[str] = set()
-    moved: list[str] = []
-    pending: list[_Pending] = []
-    taken: list[int] = []
+    batch = Batch(store=store, embedder=embedder, collection=name, root=str(base))
+    batch.progress = progress
     for file, problem in scan_corpus(root):
         rel = file.relative_to(base).as_posix()
-        seen.add(rel)
+        if progress.on_read:
+            progress.on_read(rel)
         try:
             if problem:
                 raise UnreadableFileError(problem)
-            data = read_corpus_file(file)
-            digest = content_hash(data)
-            previous = known.get(rel)
-            if previous and same_recipe and previous.content_hash == digest:
-                report.unchanged += 1
-                if previous.root != str(base):
-                    moved.append(rel)
-                continue
-            left = leftovers.get(rel)
-            if (
-                left is not None
-                and left.content_hash == digest
-                and (left.ingest_run or "").startswith(prefix)
-            ):
-                taken.append(left.document_id)
-                continue
-            doc = parse_document(rel, data)
+            batch.add_file(rel, *_read_file(file, rel))
         except (OSError, UnreadableFileError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            skipped = SkippedFile(rel, reason)
-            report.skipped.append(skipped)
-            # The name quoted: a file name can hold a terminal escape sequence too.
-            log.warning("skipped %r: %s", rel, reason)
-            if progress.on_skip:
-                progress.on_skip(skipped)
-            continue
-        title, paragraphs = find_title(doc)
-        spans = split_passages(doc.text, paragraphs, embedder.count_tokens)
-        pending.append(_Pending(doc, title, spans))
+            batch.skip_file(rel, reason)
+    return batch.finish(prune=prune, started=started)
 
-    discarded = store.resume_staged(name, run=run, take=taken)
-    report.resumed = len(taken)
-    if taken or discarded:
-        log.info(
-            "%s: an earlier ingest was interrupted; %d of its documents taken over, %d dropped",
-            name,
-            len(taken),
-            discarded,
+
+def _read_file(file: Path, rel: str) -> tuple[bytes, str | None]:
+    """A file's bytes and kind. A file whose suffix names no kind is first peeked at: it is
+    read whole only if its first bytes show a kind quotedesk reads."""
+    kind = KINDS.get(file.suffix.lower())
+    if kind is None:
+        kind = kind_of(rel, peek_corpus_file(file))
+        if kind is None:
+            return b"", None
+    data = read_corpus_file(file, max_bytes=max_bytes(kind))
+    return data, kind_of(rel, data[:1024])
+
+
+class Batch:
+    """One ingest run into one collection: documents considered one at a time (unchanged ones
+    passed over, changed ones read, cut and encoded a group at a time), then made live at once
+    by :meth:`finish`.
+
+    Used by the folder ingest here and by the ingest of fetched pages and feeds
+    (:mod:`retrieval.web.ingest`).
+    """
+
+    def __init__(self, *, store: Store, embedder: Encoder, collection: str, root: str) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.collection = collection
+        self.root = root
+        self.progress = Progress()
+        self.report = IngestReport(collection=collection)
+        recipe = f"{PASSAGE_RECIPE}/{embedder.name}"
+        self.recipe = recipe
+        self.same_recipe = store.meta(RECIPE_KEY) == recipe
+        self.known = store.stored_files(collection)
+        self.by_file: dict[str, list[str]] = {}
+        for path in self.known:
+            if "#" in path:
+                self.by_file.setdefault(path.rsplit("#", 1)[0], []).append(path)
+        # A run's name starts with its recipe's digest: staged work of another recipe is not
+        # taken over.
+        self.prefix = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+        self.run = new_run(self.prefix)
+        self.leftovers = store.staged_files(collection)
+        self.seen: set[str] = set()
+        self.moved: list[str] = []
+        self.pending: list[_Pending] = []
+        self.taken: list[int] = []
+        # Unchanged documents stored before their texts were kept: read again at the end.
+        self.backfill: list[tuple[str, StoredFile]] = []
+
+    # -- considering documents ------------------------------------------------------------------
+
+    def add_file(self, rel: str, data: bytes, kind: str | None) -> None:
+        """Consider the file ``rel`` (its bytes and kind): unchanged, taken over, or read.
+
+        Raises:
+            UnreadableFileError: The file (or, for one article, that article) can't be read.
+        """
+        self.seen.add(rel)
+        if kind is None:
+            read_articles(rel, data)  # names the kind it is not
+        digest = content_hash(data)
+        if kind in MULTI_ARTICLE_KINDS:
+            self._add_records(rel, data, kind, digest)
+            return
+        if self._unchanged(rel, digest) or self._taken_over(rel, digest):
+            return
+        extraction = read_articles(rel, data, kind=kind)
+        article = extraction.articles[0]
+        if len(extraction.articles) > 1:
+            raise UnreadableFileError("several articles in a file of a one-article kind")
+        self.add_article(rel, digest, article)
+
+    def _add_records(self, rel: str, data: bytes, kind: str, digest: str) -> None:
+        paths = self.by_file.get(rel, [])
+        self.seen.update(paths)  # kept, as a file's documents are, if it can't be read now
+        if (
+            paths
+            and self.same_recipe
+            and all(
+                self.known[p].content_hash[:_HALF] == digest[:_HALF] and self.known[p].has_text
+                for p in paths
+            )
+        ):
+            self.report.unchanged += len(paths)
+            self.moved.extend(p for p in paths if self.known[p].root != self.root)
+            return
+        extraction = read_articles(rel, data, kind=kind)
+        for problem in extraction.skipped:
+            self.skip_file(f"{rel}#{problem.record}", problem.reason)
+        for article in extraction.articles:
+            path = f"{rel}#{article.record}"
+            record_digest = digest[:_HALF] + article_digest(article)[:_HALF]
+            self.seen.add(path)
+            previous = self.known.get(path)
+            if (
+                previous is not None
+                and self.same_recipe
+                and previous.has_text
+                and previous.content_hash[_HALF:] == record_digest[_HALF:]
+            ):
+                self.report.unchanged += 1
+                if previous.root != self.root:
+                    self.moved.append(path)
+                continue
+            if self._taken_over(path, record_digest):
+                continue
+            self.add_article(path, record_digest, article)
+
+    def add_record(self, path: str, article: Article) -> None:
+        """Consider one article read elsewhere (a fetched page, a feed's entry) as the document
+        ``path``: passed over when stored unchanged, else cut to be encoded."""
+        digest = article_digest(article)
+        self.seen.add(path)
+        if self._unchanged(path, digest) or self._taken_over(path, digest):
+            return
+        self.add_article(path, digest, article)
+
+    def _unchanged(self, path: str, digest: str) -> bool:
+        previous = self.known.get(path)
+        if previous is None or not self.same_recipe or previous.content_hash != digest:
+            return False
+        self.report.unchanged += 1
+        if previous.root != self.root:
+            self.moved.append(path)
+        if not previous.has_text:
+            self.backfill.append((path, previous))
+        return True
+
+    def _taken_over(self, path: str, digest: str) -> bool:
+        left = self.leftovers.get(path)
+        if (
+            left is not None
+            and left.content_hash == digest
+            and (left.ingest_run or "").startswith(self.prefix)
+        ):
+            self.taken.append(left.document_id)
+            self.seen.add(path)
+            return True
+        return False
+
+    def add_article(self, path: str, digest: str, article: Article) -> None:
+        """Cut ``article`` into passages, to be encoded and stored as the document ``path``."""
+        self.seen.add(path)
+        paragraphs = paragraph_spans(article.text, article.body_start)
+        spans = split_passages(article.text, paragraphs, self.embedder.count_tokens)
+        if not spans:
+            raise UnreadableFileError("no text to quote in it")
+        self.pending.append(_Pending(path, digest, article, spans))
+
+    def skip_file(self, path: str, reason: str) -> None:
+        """Name ``path`` (a file, or a record ``file#N``) as skipped, with why."""
+        skipped = SkippedFile(path, reason)
+        self.report.skipped.append(skipped)
+        # The name quoted: a file name can hold a terminal escape sequence too.
+        log.warning("skipped %r: %s", path, reason)
+        if self.progress.on_skip:
+            self.progress.on_skip(skipped)
+
+    # -- storing ------------------------------------------------------------------------------
+
+    def finish(self, *, prune: bool = False, started: float | None = None) -> IngestReport:
+        """Encode and stage what was read, then make it all live at once.
+
+        Args:
+            prune: Remove the collection's documents that were not seen in this run.
+            started: When the run started (``time.perf_counter()``), for the report.
+        """
+        started = time.perf_counter() if started is None else started
+        store, name, report, progress = self.store, self.collection, self.report, self.progress
+        discarded = store.resume_staged(name, run=self.run, take=self.taken)
+        report.resumed = len(self.taken)
+        if self.taken or discarded:
+            log.info(
+                "%s: an earlier ingest was interrupted; %d of its documents taken over, %d dropped",
+                name,
+                len(self.taken),
+                discarded,
+            )
+        if progress.on_total:
+            progress.on_total(sum(len(p.spans) for p in self.pending))
+        for group in _groups(self.pending):
+            _store_group(group, name, self.root, self.run, store, self.embedder, progress, report)
+        published = store.publish(
+            self.run,
+            collection=name,
+            keep=self.seen if prune else None,
+            # The collection was named to be read from here now: its next ingest finds it by
+            # folder.
+            moved=self.moved,
+            root=self.root,
+            meta={RECIPE_KEY: self.recipe},
         )
-    if progress.on_total:
-        progress.on_total(sum(len(p.spans) for p in pending))
-    for group in _groups(pending):
-        _store_group(group, name, str(base), run, store, embedder, progress, report)
-    published = store.publish(
-        run,
-        collection=name,
-        keep=seen if prune else None,
-        # The collection was named to be read from here now: its next ingest finds it by folder.
-        moved=moved,
-        root=str(base),
-        meta={RECIPE_KEY: recipe},
+        self._fill_texts()
+        report.added, report.changed, report.removed = (
+            published.added,
+            published.replaced,
+            published.removed,
+        )
+        report.passages = store.passage_count()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _fill_texts(self) -> None:
+        """Documents stored before their texts were kept get them now (read again, not
+        encoded), so that ``quotedesk show`` can print them."""
+        texts: dict[int, tuple[str, str | None]] = {}
+        for path, previous in self.backfill:
+            file = Path(self.root, path)
+            try:
+                data = read_corpus_file(file, max_bytes=max_bytes(kind_of(path)))
+                if content_hash(data) != previous.content_hash:
+                    continue
+                article = read_articles(path, data).articles[0]
+            except (OSError, UnreadableFileError):
+                continue
+            texts[previous.document_id] = (article.text, article.url)
+        self.store.fill_texts(texts)
+
+
+def article_digest(article: Article) -> str:
+    """A digest of everything stored of an article: its text and what is cited with it."""
+    parts = (
+        article.text,
+        article.title or "",
+        article.date.isoformat() if article.date else "",
+        article.url or "",
     )
-    report.added, report.changed, report.removed = (
-        published.added,
-        published.replaced,
-        published.removed,
-    )
-    report.passages = store.passage_count()
-    report.seconds = time.perf_counter() - started
-    return report
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def choose_collection(
@@ -305,24 +493,26 @@ def _store_group(
     progress: Progress,
     report: IngestReport,
 ) -> None:
-    texts = [item.doc.text[span.start : span.end] for item in group for span in item.spans]
+    texts = [item.article.text[span.start : span.end] for item in group for span in item.spans]
     vectors = iter(embedder.encode(texts, progress=progress.on_encoded))
     title_vectors = iter(embedder.encode([item.title for item in group if item.title]))
     documents = [
         NewDocument(
             collection=collection,
-            path=item.doc.path,
+            path=item.path,
             root=root,
-            content_hash=item.doc.content_hash,
-            date=item.doc.date,
+            content_hash=item.content_hash,
+            date=item.article.date,
             title=item.title,
             title_vector=next(title_vectors) if item.title else None,
             passages=tuple(
                 NewPassage(
-                    span.start, span.end, item.doc.text[span.start : span.end], next(vectors)
+                    span.start, span.end, item.article.text[span.start : span.end], next(vectors)
                 )
                 for span in item.spans
             ),
+            url=item.article.url,
+            text=item.article.text,
         )
         for item in group
     ]

@@ -24,6 +24,7 @@ class Source:
         title: The title line, if the document has one.
         collection: The collection it belongs to (see :class:`NewDocument`); ``None`` for a
             source made by hand.
+        url: Its canonical link, ``None`` when the document names none.
 
     Example:
         >>> Source("report.txt", None, collection="a").to_dict()["collection"]
@@ -34,6 +35,7 @@ class Source:
     date: date | None
     title: str | None = None
     collection: str | None = None
+    url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,7 @@ class Source:
             "date": self.date.isoformat() if self.date else None,
             "title": self.title,
             "collection": self.collection,
+            "url": self.url,
         }
 
 
@@ -124,6 +127,8 @@ class NewDocument:
         title: The title line, if the document has one.
         title_vector: Its embedding.
         passages: The passages, in document order.
+        url: Its canonical link, if it names one.
+        text: The text its passages quote (``text[start:end]``), kept for ``quotedesk show``.
     """
 
     collection: str
@@ -134,6 +139,34 @@ class NewDocument:
     title: str | None
     title_vector: np.ndarray | None
     passages: tuple[NewPassage, ...]
+    url: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """A stored document's text, for reading a quote in context.
+
+    Attributes:
+        source: The document.
+        text: Its text as extracted (quotes are ``text[start:end]``); ``None`` when it was
+            stored before texts were kept.
+        passages: ``(start, end)`` of each of its passages, in order.
+    """
+
+    source: Source
+    text: str | None
+    passages: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """What the last fetch of a URL got: validators for the next conditional request."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +184,8 @@ class StoredFile:
     content_hash: str
     root: str
     ingest_run: str | None = None
+    # Whether its extracted text is stored (documents stored before revision 0005 have none).
+    has_text: bool = True
 
 
 @dataclass(frozen=True)

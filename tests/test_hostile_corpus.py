@@ -88,12 +88,21 @@ def test_symlinks_are_named_and_never_followed(make_desk: MakeDesk, corpus: Path
     (corpus / "secret.txt").symlink_to(outside / "secret.txt")
     (corpus / "elsewhere").symlink_to(outside, target_is_directory=True)
     (corpus / "gone.md").symlink_to(corpus / "nothing-here.md")
-    (corpus / "picture.png").symlink_to(outside / "secret.txt")  # not text: not named
+    (corpus / "picture.png").symlink_to(outside / "secret.txt")  # any kind: named too
     desk, _ = make_desk()
     report = ingest_within(desk, corpus)
     assert skipped(report) == {
         name: SYMLINK
-        for name in ("a.txt", "b.txt", "elsewhere", "environ.txt", "gone.md", "loop", "secret.txt")
+        for name in (
+            "a.txt",
+            "b.txt",
+            "elsewhere",
+            "environ.txt",
+            "gone.md",
+            "loop",
+            "picture.png",
+            "secret.txt",
+        )
     }
     assert report.added == SEED_FILES
     assert all("launch code" not in q.text for q in desk.ask("launch code", k=10).quotes)

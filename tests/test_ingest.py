@@ -67,7 +67,8 @@ def test_bad_files_are_skipped_named_and_lose_nothing(make_desk, corpus):
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "sub").mkdir()
     (corpus / "sub" / "image.md").write_bytes(b"\x89PNG\x00\x00")
-    (corpus / "notes.pdf").write_bytes(b"%PDF")  # not a text suffix: ignored, not skipped
+    (corpus / "notes.pdf").write_bytes(b"%PDF")  # a PDF with nothing after its signature
+    (corpus / "table.xlsx").write_bytes(b"PK\x03\x04")  # a kind quotedesk does not read
     skipped_seen = []
     from retrieval import Progress
 
@@ -75,10 +76,15 @@ def test_bad_files_are_skipped_named_and_lose_nothing(make_desk, corpus):
     assert sorted(s.path for s in report.skipped) == [
         "002_7344d3f17e8d7f1e.txt",
         "empty.txt",
+        "notes.pdf",
         "sub/image.md",
+        "table.xlsx",
     ]
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert reasons["table.xlsx"] == "not a kind of file quotedesk reads (.xlsx)"
+    assert reasons["notes.pdf"].startswith("a damaged PDF")
     assert skipped_seen == report.skipped
-    assert "3 skipped" in report.summary()
+    assert "5 skipped" in report.summary()
     # The stored version of the now-unreadable file is kept.
     assert desk.store.passage_count() == good
     assert (

@@ -36,6 +36,10 @@ COLLECTIONS_DOC = (
 )
 STAGED_DOC = "0003 staged ingest: an ingest writes its documents aside and makes them live at once"
 INDEX_DOC = "0004 staged index: the index on ingest_run holds staged documents only"
+TEXT_DOC = (
+    "0005 documents text and url: the extracted text a document's quotes stand in, its link; "
+    "fetches"
+)
 FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
 
 
@@ -112,7 +116,7 @@ def test_a_new_database_is_created_at_head(database_url: str, engine: Engine) ->
     assert (status.state, status.current, status.head, status.pending) == (
         SchemaState.CURRENT,
         head(),
-        "0004",
+        "0005",
         (),
     )
     assert "alembic_version" in tables(engine)
@@ -136,6 +140,7 @@ def test_a_missing_sqlite_file_is_reported_empty_and_not_created(tmp_path: Path)
         COLLECTIONS_DOC,
         STAGED_DOC,
         INDEX_DOC,
+        TEXT_DOC,
     )
     assert not (tmp_path / "none.db").exists()
 
@@ -160,14 +165,14 @@ def test_a_database_behind_is_refused_then_upgraded(database_url: str, engine: E
     assert (status.state, status.current, status.pending) == (
         SchemaState.BEHIND,
         "0001",
-        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC),
+        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC, TEXT_DOC),
     )
     done = upgrade(database_url)
     assert (done.adopted, done.start, done.applied, done.after) == (
         False,
         "0001",
-        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC),
-        "0004",
+        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC, TEXT_DOC),
+        "0005",
     )
     assert differences(engine, Base.metadata) == []
     store = Store(database_url)
@@ -210,6 +215,7 @@ def test_an_empty_database_upgraded_is_created_at_head_through_the_revisions(
         COLLECTIONS_DOC,
         STAGED_DOC,
         INDEX_DOC,
+        TEXT_DOC,
     )
     assert schema_status(database_url).state is SchemaState.CURRENT
     # The revisions make exactly the models' schema, which a new store is created from.
@@ -232,15 +238,15 @@ def test_a_store_of_the_previous_release_is_adopted_with_every_row(
     status = schema_status(database_url)
     assert (status.state, status.pending) == (
         SchemaState.UNVERSIONED,
-        (BASELINE_DOC, COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC),
+        (BASELINE_DOC, COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC, TEXT_DOC),
     )
 
     done = upgrade(database_url)
     assert (done.adopted, done.start, done.applied, done.after) == (
         True,
         "0001",
-        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC),
-        "0004",
+        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC, TEXT_DOC),
+        "0005",
     )
     assert done.created == ("handled_deliveries", "answer_feedback")
     assert done.carried == (
@@ -402,9 +408,9 @@ def test_db_status_and_upgrade_of_a_new_database(run: Run, database_url: str) ->
     assert f"pending   {COLLECTIONS_DOC}" in status.stdout
     done = run("db", "upgrade")
     assert done.exit_code == 0, done.output
-    assert "from nothing to 0004:" in done.stdout
+    assert "from nothing to 0005:" in done.stdout
     lines = run("db", "status").stdout.splitlines()
-    assert lines[1:] == ["current   0004", "head      0004", "state     up to date"]
+    assert lines[1:] == ["current   0005", "head      0005", "state     up to date"]
     assert "nothing to upgrade" in run("db", "upgrade").stdout
 
 
@@ -444,10 +450,11 @@ def test_commands_refuse_a_store_behind_until_db_upgrade(
         "  created answer_feedback",
         "  carried 3 rows from slack_events to handled_deliveries",
         "  carried 2 rows from slack_feedback to answer_feedback",
-        "upgraded " + done.stdout.split("upgraded ")[1].split(" from ")[0] + " from 0001 to 0004:",
+        "upgraded " + done.stdout.split("upgraded ")[1].split(" from ")[0] + " from 0001 to 0005:",
         f"  {COLLECTIONS_DOC}",
         f"  {STAGED_DOC}",
         f"  {INDEX_DOC}",
+        f"  {TEXT_DOC}",
     ]
     assert done.stdout.startswith("adopted ") and "stamped at 0001" in done.stdout
     asked = run("ask", "--json", QUESTION)

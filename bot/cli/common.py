@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from retrieval.embedder import Embedder
     from retrieval.engine import QuoteDesk
     from retrieval.ingest import IngestReport
+    from retrieval.ingest import Progress as Callbacks
+    from retrieval.web.fetch import Fetcher
 
 EXIT_ERROR = 1  # the environment: data directory, model, database, credentials
 EXIT_USAGE = 2  # the input: something the user can fix (click uses 2 for bad options too)
@@ -171,30 +173,64 @@ def ingest_with_progress(
     desk: QuoteDesk, folder: Path, *, prune: bool = False, collection: str | None = None
 ) -> IngestReport:
     """Run an ingest with a progress bar on stderr and skipped files named as they come."""
+    with _progress() as callbacks:
+        report = desk.ingest(folder, prune=prune, progress=callbacks, collection=collection)
+    terminal.print_report(make_console(stderr=True), report)
+    return report
+
+
+@contextmanager
+def _progress() -> Iterator[Callbacks]:
+    """Progress callbacks drawing a bar on stderr (files read, then passages encoded) and
+    naming skipped files as they come."""
     from retrieval.ingest import Progress as Callbacks
 
     stderr = make_console(stderr=True)
     with Progress(
-        TextColumn("[bold]encoding"),
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("passages"),
+        TextColumn("{task.fields[unit]}"),
         TimeRemainingColumn(),
         console=stderr,
         transient=True,
         # A bar is for a person watching; in a log it would only leave a blank line.
         disable=not stderr.is_terminal,
     ) as bar:
-        task = bar.add_task("encode", total=None)
-        callbacks = Callbacks(
-            on_total=lambda total: bar.update(task, total=total),
+        # Reading (web pages, PDFs) comes first and counts files; encoding counts passages.
+        task = bar.add_task("reading", total=None, unit="files")
+
+        def on_total(total: int) -> None:
+            bar.update(task, description="encoding", total=total, completed=0, unit="passages")
+
+        yield Callbacks(
+            on_read=lambda _name: bar.advance(task, 1),
+            on_total=on_total,
             on_encoded=lambda n: bar.advance(task, n),
             on_skip=lambda s: stderr.print(
                 printable(f"warning: skipped {s.path}: {s.reason}"), style="yellow", markup=False
             ),
         )
-        report = desk.ingest(folder, prune=prune, progress=callbacks, collection=collection)
-    terminal.print_report(stderr, report)
+
+
+def ingest_url_with_progress(
+    desk: QuoteDesk,
+    url: str,
+    *,
+    fetcher: Fetcher,
+    collection: str | None = None,
+    max_pages: int | None = None,
+) -> IngestReport:
+    """Fetch and ingest ``url``, with progress on stderr as :func:`ingest_with_progress`."""
+    with _progress() as callbacks:
+        report = desk.ingest_url(
+            url,
+            fetcher=fetcher,
+            collection=collection,
+            progress=callbacks,
+            max_pages=max_pages,
+        )
+    terminal.print_report(make_console(stderr=True), report)
     return report
 
 

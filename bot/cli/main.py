@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from bot.cli import ask, bench, corpus, db, evaluate, model, slack
+from bot.cli import ask, bench, corpus, db, evaluate, follow, model, show, slack
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,7 +28,9 @@ for _command in (
     corpus.sources,
     db.db,
     evaluate.eval_command,
+    follow.follow,
     model.model,
+    show.show,
     slack.serve,
     slack.socket,
     slack.simulate,

@@ -24,9 +24,11 @@ from slack_sdk.models.blocks import (
 from bot.labels import date_label, source_label
 from bot.printable import printable
 from bot.slack.state import MAX_QUESTION, AnswerState
-from retrieval.answer import Answer, Quote, SourceInfo
+from retrieval.answer import Answer, Quote, Source, SourceInfo
 
 MAX_TEXT = 3000  # characters in a section or a context element
+# A link longer than this is shown as its file's name: it would crowd out the quote's context.
+MAX_URL = 1000
 MAX_BLOCKS = 50  # blocks in a message
 ELLIPSIS = "…"
 
@@ -230,8 +232,37 @@ def hint_message(hint: str) -> Message:
     return notice(clipped(hint))
 
 
+def cited(source: Source, *, prefix: str = "📄 ") -> str:
+    """How a quote's source is cited: its title linked to its URL, with its date; the file's
+    name and date where the document names no link.
+
+    Example:
+        >>> cited(Source("web/a.html", None, "Talks end", url="https://example.org/a?b=1&c=2"))
+        '📄 <https://example.org/a?b=1&amp;c=2|Talks end> · undated'
+    """
+    link = safe_url(source.url)
+    if link is None:
+        return clipped(source_label(source), prefix=prefix)
+    label = source.title or source.path
+    tail = f" · {date_label(source)}"
+    head = f"{prefix}<{link}|"
+    room = MAX_TEXT - len(head) - len(tail) - 1
+    return head + clipped(label, limit=max(room, 1)) + ">" + tail
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` ready for a mrkdwn link, or ``None`` when it is not a plain web address (only
+    http and https are ever linked) or too long to fit a message."""
+    if not url or len(url) > MAX_URL or not url.lower().startswith(("http://", "https://")):
+        return None
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return None
+    # mrkdwn's own characters: escaped as Slack asks, and "|" (which ends the address) encoded.
+    return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+
+
 def _quote_context(quote: Quote) -> ContextBlock:
-    elements = [clipped(source_label(quote.source), prefix="📄 ")]
+    elements = [cited(quote.source)]
     if quote.also_in:
         also = ", ".join(f"{s.path} ({date_label(s)})" for s in quote.also_in)
         elements.append(clipped(also, prefix="also in "))

@@ -123,7 +123,7 @@ def head() -> str:
 
     Example:
         >>> head()
-        '0004'
+        '0005'
     """
     return SCHEMA_REVISION
 

@@ -30,7 +30,7 @@ def utcnow() -> datetime:
 
 # The newest revision in migrations/, which these models define; a new database is created
 # from them and stamped with it. A test holds the two together.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 
 class Base(DeclarativeBase):
@@ -79,6 +79,12 @@ class DocumentRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     date: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Its canonical link, when the document names one (a page's, a feed item's).
+    url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    # The document's text as extracted, which its passages quote: ``quotedesk show`` prints
+    # it, so a quote can be checked in context without the original file. None for a document
+    # stored before revision 0005 (until its file is ingested again).
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The ingest staging it; None once live.
     ingest_run: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -128,6 +134,20 @@ class MetaRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class FetchedRow(Base):
+    """What an HTTP fetch of an operator's URL last got: its validators for the next
+    conditional request (ETag, Last-Modified) and its content's digest, so nothing is fetched
+    or read twice across restarts."""
+
+    __tablename__ = "fetched_urls"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class DeliveryRow(Base):

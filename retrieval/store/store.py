@@ -11,10 +11,10 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -23,12 +23,14 @@ from retrieval.records import (
     CollectionInfo,
     Document,
     Feedback,
+    FetchRecord,
     NewDocument,
     Passage,
     Published,
     Source,
     SourceInfo,
     StoredFile,
+    StoredText,
 )
 from retrieval.store.database import open_engine
 from retrieval.store.migrate import check, database_error, is_command_error, open_schema
@@ -36,9 +38,11 @@ from retrieval.store.schema import (
     DeliveryRow,
     DocumentRow,
     FeedbackRow,
+    FetchedRow,
     MetaRow,
     PassageRow,
     TitleVectorRow,
+    utcnow,
 )
 
 CORPUS_VERSION = "corpus_version"
@@ -160,12 +164,13 @@ class Store:
             rows = connection.execute(_PASSAGES, {"ids": wanted}).all()
         documents: dict[int, Document] = {}
         found = {}
-        for pid, start, end, text, vector, doc_id, path, day, title, collection, title_v in rows:
+        for row in rows:
+            pid, start, end, text, vector, doc_id, path, day, title, collection, title_v, url = row
             document = documents.get(doc_id)
             if document is None:
                 document = documents[doc_id] = Document(
                     id=doc_id,
-                    source=Source(path, day, title, collection),
+                    source=Source(path, day, title, collection, url),
                     title_vector=bytes_vector(title_v) if title_v is not None else None,
                 )
             found[pid] = Passage(
@@ -187,6 +192,7 @@ class Store:
                     DocumentRow.path,
                     DocumentRow.date,
                     DocumentRow.title,
+                    DocumentRow.url,
                     func.count(PassageRow.id),
                 )
                 .join(PassageRow, isouter=True)
@@ -195,9 +201,53 @@ class Store:
                 .order_by(DocumentRow.collection, DocumentRow.path)
             ).all()
             return [
-                SourceInfo(Source(path, day, title, collection), count)
-                for collection, path, day, title, count in rows
+                SourceInfo(Source(path, day, title, collection, url), count)
+                for collection, path, day, title, url, count in rows
             ]
+
+    def texts(self, path: str, *, collection: str | None = None) -> list[StoredText]:
+        """The live documents named ``path`` (in ``collection``, or in any), with their text
+        and passage spans, by collection."""
+        with self._sessions() as session:
+            query = select(DocumentRow).where(DocumentRow.path == path, _live())
+            if collection is not None:
+                query = query.where(DocumentRow.collection == collection)
+            found = []
+            for row in session.scalars(query.order_by(DocumentRow.collection)):
+                spans = session.execute(
+                    select(PassageRow.start, PassageRow.end)
+                    .where(PassageRow.document_id == row.id)
+                    .order_by(PassageRow.ordinal)
+                ).all()
+                found.append(
+                    StoredText(
+                        Source(row.path, row.date, row.title, row.collection, row.url),
+                        row.text,
+                        tuple((int(a), int(b)) for a, b in spans),
+                    )
+                )
+            return found
+
+    def fetch_record(self, url: str) -> FetchRecord | None:
+        """What the last fetch of ``url`` got, if it was fetched before."""
+        with self._sessions() as session:
+            row = session.get(FetchedRow, url)
+            if row is None:
+                return None
+            return FetchRecord(row.url, row.etag, row.last_modified, row.content_hash)
+
+    def record_fetch(self, record: FetchRecord) -> None:
+        """Remember what a fetch of ``record.url`` got, for the next conditional request."""
+        with self._sessions.begin() as session:
+            session.merge(
+                FetchedRow(
+                    url=record.url,
+                    etag=record.etag,
+                    last_modified=record.last_modified,
+                    content_hash=record.content_hash,
+                    fetched_at=utcnow(),
+                )
+            )
 
     def collections(self) -> list[CollectionInfo]:
         """Every collection with the folders its documents came from, by name.
@@ -228,10 +278,35 @@ class Store:
         with self._sessions() as session:
             rows = session.execute(
                 select(
-                    DocumentRow.id, DocumentRow.path, DocumentRow.content_hash, DocumentRow.root
+                    DocumentRow.id,
+                    DocumentRow.path,
+                    DocumentRow.content_hash,
+                    DocumentRow.root,
+                    DocumentRow.text.is_not(None),
                 ).where(DocumentRow.collection == collection, _live())
             )
-            return {path: StoredFile(doc_id, digest, root) for doc_id, path, digest, root in rows}
+            return {
+                path: StoredFile(doc_id, digest, root, None, bool(has_text))
+                for doc_id, path, digest, root, has_text in rows
+            }
+
+    def fill_texts(self, texts: dict[int, tuple[str, str | None]]) -> None:
+        """Keep the extracted text and link of live documents stored without them (before
+        revision 0005), by document id: their passages are unchanged, so nothing is encoded."""
+        if not texts:
+            return
+        with self._sessions.begin() as session:
+            table = cast(Table, DocumentRow.__table__)
+            # Core executemany: an ORM update with a WHERE of its own takes one set of values.
+            session.connection().execute(
+                update(table)
+                .where(table.c.id == bindparam("doc_id"))
+                .values(text=bindparam("new_text"), url=bindparam("new_url")),
+                [
+                    {"doc_id": doc_id, "new_text": text, "new_url": url}
+                    for doc_id, (text, url) in texts.items()
+                ],
+            )
 
     def staged_files(self, collection: str) -> dict[str, StoredFile]:
         """Documents of ``collection`` that ingests staged and never made live (they died),
@@ -275,6 +350,8 @@ class Store:
                         "content_hash": new.content_hash,
                         "date": new.date,
                         "title": new.title,
+                        "url": new.url,
+                        "text": new.text,
                         "ingest_run": run,
                     }
                     for new in documents
@@ -562,6 +639,7 @@ _PASSAGES = (
         DocumentRow.title,
         DocumentRow.collection,
         TitleVectorRow.embedding,
+        DocumentRow.url,
     )
     .join(DocumentRow, PassageRow.document_id == DocumentRow.id)
     .outerjoin(TitleVectorRow, TitleVectorRow.document_id == DocumentRow.id)

@@ -59,12 +59,14 @@ def test_manifest_names_the_events_commands_and_url() -> None:
     assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= scopes
 
 
-def test_procfile_runs_web_worker_and_release() -> None:
+def test_procfile_runs_web_socket_worker_and_release() -> None:
     from pathlib import Path
 
     lines = (Path(__file__).parents[2] / "Procfile").read_text().splitlines()
     assert lines == [
         "web: quotedesk serve",
-        "worker: quotedesk socket",
+        "socket: quotedesk socket",
+        # Keeps the collections named in QUOTEDESK_FOLLOW current (default: the seeds).
+        "worker: quotedesk follow",
         "release: quotedesk db upgrade && quotedesk ingest seeds",
     ]

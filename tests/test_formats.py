@@ -1,0 +1,169 @@
+"""A newsroom's folder as it is: every kind of file ingested through the whole pipeline, with
+titles, dates and links, one document per article, the rest named with why."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from retrieval.excerpts import excerpt
+from tests.readers import make_files
+
+PAGE = """<!DOCTYPE html><html><head><title>Harbour strike ends | The Courier</title>
+<link rel="canonical" href="https://courier.example/2022/07/06/harbour-strike-ends">
+<meta property="article:published_time" content="2022-07-06T08:00:00Z"></head>
+<body><nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article><h1>Harbour strike ends</h1>
+<p>Dock workers voted on Wednesday to end the three-week strike that had closed the harbour
+to container ships, after the port operator agreed to a pay rise of nine percent.</p>
+<p>The union said the crane operators would return for the night shift, and that the backlog
+of ships waiting in the bay would take about ten days to clear.</p>
+<p>Shipping companies had diverted cargo to the northern ports during the strike.</p>
+</article><footer>© 2026 The Courier. All rights reserved.</footer></body></html>"""
+
+RECORDS = [
+    {
+        "title": "Bridge reopens after repairs",
+        "url": "https://courier.example/bridge",
+        "published": "2022-07-08",
+        "text": "The old river bridge reopened to traffic on Friday after eight months of "
+        "repairs to its steel cables, the city engineer said.\n\nCyclists get a lane.",
+    },
+    "not an object",
+    {
+        "headline": "Library extends its hours",
+        "link": "https://courier.example/library",
+        "datePublished": "2022-07-09T10:00:00+02:00",
+        "body": "<p>The central library will open until ten in the evening from Monday, "
+        "the council announced.</p>",
+    },
+]
+
+
+@pytest.fixture
+def newsroom(tmp_path: Path) -> Path:
+    folder = tmp_path / "newsroom"
+    (folder / "web").mkdir(parents=True)
+    (folder / "web" / "strike.html").write_text(PAGE)
+    (folder / "exports").mkdir()
+    lines = [json.dumps(r) for r in RECORDS]
+    (folder / "exports" / "week.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "notes").mkdir()
+    (folder / "notes" / "ferry.md").write_text(
+        "---\ntitle: Ferry timetable changes\ndate: 2022-07-05\n"
+        "url: https://courier.example/ferry\n---\n\n"
+        "The **ferry** to the island will run every [forty minutes](https://x.example) "
+        "in summer, the operator said on Tuesday, after complaints about crowded boats.\n"
+    )
+    make_files.press_release_pdf(folder / "release.pdf")
+    make_files.article_docx(folder / "transcript.docx")
+    (folder / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    make_files.scan_pdf(folder / "scan.pdf")
+    return folder
+
+
+def test_every_kind_is_read_with_its_title_date_and_link(make_desk, newsroom: Path) -> None:
+    desk, _ = make_desk()
+    report = desk.ingest(newsroom)
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert set(reasons) == {"exports/week.jsonl#2", "photo.png", "scan.pdf"}
+    assert reasons["photo.png"] == "not a kind of file quotedesk reads (.png)"
+    assert "no text layer" in reasons["scan.pdf"]
+    assert report.added == 6
+    sources = {s.source.path: s.source for s in desk.sources()}
+    assert set(sources) == {
+        "web/strike.html",
+        "exports/week.jsonl#1",
+        "exports/week.jsonl#3",
+        "notes/ferry.md",
+        "release.pdf",
+        "transcript.docx",
+    }
+    page = sources["web/strike.html"]
+    assert (page.title, page.date, page.url) == (
+        "Harbour strike ends",
+        date(2022, 7, 6),
+        "https://courier.example/2022/07/06/harbour-strike-ends",
+    )
+    third = sources["exports/week.jsonl#3"]
+    assert (third.title, third.date, third.url) == (
+        "Library extends its hours",
+        date(2022, 7, 9),
+        "https://courier.example/library",
+    )
+    note = sources["notes/ferry.md"]
+    assert (note.title, note.date, note.url) == (
+        "Ferry timetable changes",
+        date(2022, 7, 5),
+        "https://courier.example/ferry",
+    )
+    assert sources["release.pdf"].url is None and sources["transcript.docx"].url is None
+
+
+def test_quotes_are_verbatim_from_the_stored_text_and_carry_links(
+    make_desk, newsroom: Path
+) -> None:
+    desk, _ = make_desk()
+    desk.ingest(newsroom)
+    answer = desk.ask("dock workers strike pay rise", k=5)
+    first = answer.quotes[0]
+    assert first.source.path == "web/strike.html"
+    assert first.to_dict()["url"] == "https://courier.example/2022/07/06/harbour-strike-ends"
+    for quote in answer.quotes:
+        stored = desk.stored_text(quote.source.path)
+        assert stored.text is not None
+        assert stored.text[quote.start : quote.end] == quote.text
+    # Furniture and front matter are never quoted.
+    texts = " ".join(q.text for q in desk.ask("Home World rights reserved", k=10).quotes)
+    assert "All rights reserved" not in texts and "Home World" not in texts
+    ferry = desk.stored_text("notes/ferry.md").text or ""
+    assert "title:" not in ferry and "**" not in ferry and "forty minutes" in ferry
+    assert "https://x.example" not in ferry
+
+
+def test_an_unchanged_folder_is_not_read_again_and_one_changed_record_alone_is_encoded(
+    make_desk, newsroom: Path
+) -> None:
+    desk, embedder = make_desk()
+    desk.ingest(newsroom)
+    again = desk.ingest(newsroom)
+    assert (again.added, again.changed, again.unchanged, again.encoded) == (0, 0, 6, 0)
+    records = [dict(RECORDS[0], text="The bridge stays closed until August."), *RECORDS[1:]]
+    (newsroom / "exports" / "week.jsonl").write_text("\n".join(json.dumps(r) for r in records))
+    changed = desk.ingest(newsroom)
+    assert (changed.added, changed.changed, changed.unchanged) == (0, 1, 5)
+    assert [s.path for s in changed.skipped if "#" in s.path] == ["exports/week.jsonl#2"]
+    text = desk.stored_text("exports/week.jsonl#1").text
+    assert text == "The bridge stays closed until August."
+
+
+def test_show_prints_the_part_around_a_quote(make_desk, newsroom: Path) -> None:
+    desk, _ = make_desk()
+    desk.ingest(newsroom)
+    quote = desk.ask("backlog of ships in the bay", k=1).quotes[0]
+    stored = desk.stored_text(quote.source.path)
+    part = excerpt(stored, around=quote.start, context=10)
+    assert part.passage == (quote.start, quote.end)
+    assert stored.text is not None
+    assert part.text == stored.text[part.start : part.end]
+    assert quote.text in part.text
+
+
+def test_a_document_stored_before_texts_were_kept_gets_its_text_on_the_next_ingest(
+    make_desk, corpus: Path
+) -> None:
+    desk, embedder = make_desk()
+    desk.ingest(corpus)
+    # As revision 0005 leaves a document stored before it: no text, no link.
+    ids = {t.document_id: ("", None) for t in desk.store.stored_files("corpus").values()}
+    with desk.store.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE documents SET text = NULL")
+    assert desk.stored_text("000_11112fc514e6e23b.txt").text is None
+    before = embedder.encoded
+    report = desk.ingest(corpus)
+    assert report.unchanged == len(ids) and embedder.encoded == before
+    stored = desk.stored_text("000_11112fc514e6e23b.txt")
+    assert stored.text == (corpus / "000_11112fc514e6e23b.txt").read_text()

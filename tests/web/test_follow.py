@@ -1,0 +1,338 @@
+"""follow: URLs polled (conditionally), folders watched, failures reported and survived,
+stopping; parse_interval."""
+
+from __future__ import annotations
+
+import _thread
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from retrieval.web.fetch import Fetched, Fetcher, FetchError
+from retrieval.web.follow import follow, is_watched_file, parse_interval, split_targets
+from tests.web.site import Page, Site
+
+# Every wait on the watcher is bounded by this; it usually takes a few hundred milliseconds.
+WAIT = 5.0
+
+
+def never(_: object) -> None:
+    raise AssertionError("not expected to be called")
+
+
+def follow_in_thread(**kwargs: object) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=follow, kwargs={**kwargs, "stop": stop}, daemon=True)
+    thread.start()
+    return thread, stop
+
+
+class Calls:
+    """Records calls, and lets a test wait for the n-th."""
+
+    def __init__(self) -> None:
+        self.seen: list[object] = []
+        self._changed = threading.Condition()
+
+    def __call__(self, item: object) -> None:
+        with self._changed:
+            self.seen.append(item)
+            self._changed.notify_all()
+
+    def wait_for(self, count: int, timeout: float = WAIT) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self.seen) >= count, timeout)
+
+
+# -- parse_interval -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("15m", 900.0),
+        ("90s", 90.0),
+        ("1h", 3600.0),
+        ("2d", 172800.0),
+        ("1.5h", 5400.0),
+        ("1h30m", 5400.0),
+        (" 15M ", 900.0),
+        ("1 h", 3600.0),
+    ],
+)
+def test_parse_interval(text: str, seconds: float):
+    assert parse_interval(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("15", "has no unit: write 15s, 15m, 15h or 15d"),
+        ("", "no interval given"),
+        ("15 minutes", "cannot read the interval '15 minutes'"),
+        ("15w", "cannot read"),
+        ("-5m", "cannot read"),
+        ("0m", "is zero"),
+        ("400d", "more than a year"),
+        ("m", "cannot read"),
+    ],
+)
+def test_parse_interval_refuses_with_a_hint(text: str, message: str):
+    with pytest.raises(ValueError, match=message):
+        parse_interval(text)
+
+
+# -- targets ------------------------------------------------------------------------------
+
+
+def test_targets_are_split_and_checked_before_anything_starts(tmp_path: Path):
+    (tmp_path / "file.txt").write_text("x")
+    urls, folders = split_targets(
+        ["https://news.test/feed#x", str(tmp_path), "https://news.test/feed", str(tmp_path)]
+    )
+    assert (urls, folders) == (["https://news.test/feed"], [tmp_path])
+    with pytest.raises(ValueError) as caught:
+        split_targets(
+            ["ftp://news.test/feed", str(tmp_path / "missing"), str(tmp_path / "file.txt")]
+        )
+    message = str(caught.value)
+    assert "not an http(s) URL (ftp:)" in message
+    assert "missing: no such folder" in message
+    assert "file.txt: a file" in message
+    with pytest.raises(ValueError, match="nothing to follow"):
+        split_targets([])
+
+
+def test_bad_arguments_fail_at_once(tmp_path: Path):
+    with pytest.raises(ValueError, match="every"):
+        follow([str(tmp_path)], every=0, ingest_url=never, ingest_folder=never)
+    with pytest.raises(ValueError, match="max_rounds"):
+        follow([str(tmp_path)], every=1, ingest_url=never, ingest_folder=never, max_rounds=0)
+    with pytest.raises(ValueError, match="file:"):
+        follow(["file:///etc/passwd"], every=1, ingest_url=never, ingest_folder=never)
+
+
+# -- URLs -----------------------------------------------------------------------------------
+
+
+def test_a_url_is_polled_each_round_and_an_unchanged_feed_costs_a_304(site: Site, fetcher: Fetcher):
+    site.pages["/feed.xml"] = Page("<rss/>", content_type="application/rss+xml", etag='"1"')
+    results: list[Fetched] = []
+
+    follow(
+        [site.url("/feed.xml")],
+        every=0.05,
+        ingest_url=lambda url: results.append(fetcher.fetch(url)),
+        ingest_folder=never,
+        max_rounds=2,
+    )
+    assert [r.status for r in results] == [200, 304]
+    assert [r.path for r in site.requests] == ["/robots.txt", "/feed.xml", "/feed.xml"]
+    assert site.requests[-1].headers["if-none-match"] == '"1"'
+
+
+def test_one_failing_url_never_stops_the_others(site: Site, fetcher: Fetcher):
+    site.pages["/down"] = Page("oops", status=503)
+    site.pages["/up"] = Page("fine")
+    errors: list[tuple[str, Exception]] = []
+    fetched: list[str] = []
+
+    def ingest(url: str) -> None:
+        if url.endswith("/crash"):
+            raise RuntimeError("a bug in the ingest")
+        fetched.append(fetcher.fetch(url).url)
+
+    follow(
+        [site.url("/down"), site.url("/crash"), site.url("/up")],
+        every=0.01,
+        ingest_url=ingest,
+        ingest_folder=never,
+        max_rounds=3,
+        on_error=lambda target, exc: errors.append((target, exc)),
+    )
+    assert fetched == [site.url("/up")] * 3
+    assert [target for target, _ in errors] == [site.url("/down"), site.url("/crash")] * 3
+    assert isinstance(errors[0][1], FetchError) and errors[0][1].status == 503
+
+
+def test_a_reporter_that_fails_is_survived(site: Site, fetcher: Fetcher):
+    calls: list[str] = []
+
+    def ingest(url: str) -> None:
+        calls.append(url)
+        raise FetchError(url, "down")
+
+    def bad_reporter(target: str, exc: Exception) -> None:
+        raise RuntimeError("the reporter broke")
+
+    follow(
+        [site.url("/a")],
+        every=0.01,
+        ingest_url=ingest,
+        ingest_folder=never,
+        max_rounds=2,
+        on_error=bad_reporter,
+    )
+    assert len(calls) == 2
+
+
+def test_stop_cuts_the_wait_between_polls_short(site: Site):
+    calls = Calls()
+    thread, stop = follow_in_thread(
+        targets=[site.url("/a")], every=3600.0, ingest_url=calls, ingest_folder=never
+    )
+    assert calls.wait_for(1)
+    started = time.monotonic()
+    stop.set()
+    thread.join(WAIT)
+    assert not thread.is_alive() and time.monotonic() - started < 2
+    assert len(calls.seen) == 1
+
+
+# -- folders --------------------------------------------------------------------------------
+
+
+def test_a_folder_is_ingested_at_the_start_and_after_each_change(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "first.txt").write_text("first")
+    calls = Calls()
+    thread, stop = follow_in_thread(
+        targets=[str(corpus)],
+        every=60.0,
+        ingest_url=never,
+        ingest_folder=calls,
+        debounce=0.2,
+        quiet=0.05,
+    )
+    try:
+        assert calls.wait_for(1), "no ingest at the start"
+        (corpus / "second.txt").write_text("second")
+        assert calls.wait_for(2), "the new file was not noticed"
+        (corpus / "sub").mkdir()
+        (corpus / "sub" / "third.md").write_text("third")
+        assert calls.wait_for(3), "a file in a subfolder was not noticed"
+        assert calls.seen == [corpus] * len(calls.seen)
+    finally:
+        stop.set()
+        thread.join(WAIT)
+    assert not thread.is_alive(), "the stop event did not end the watcher"
+
+
+def test_hidden_and_temporary_files_are_not_worth_an_ingest(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    calls = Calls()
+    thread, stop = follow_in_thread(
+        targets=[str(corpus)],
+        every=60.0,
+        ingest_url=never,
+        ingest_folder=calls,
+        debounce=0.1,
+        quiet=0.05,
+    )
+    try:
+        assert calls.wait_for(1)
+        (corpus / ".hidden.txt").write_text("x")
+        (corpus / ".git").mkdir()
+        (corpus / ".git" / "index").write_text("x")
+        (corpus / "draft.txt.tmp").write_text("x")
+        (corpus / "~$report.docx").write_text("x")
+        assert not calls.wait_for(2, timeout=0.5)
+        (corpus / "real.txt").write_text("x")
+        assert calls.wait_for(2)
+    finally:
+        stop.set()
+        thread.join(WAIT)
+
+
+def test_is_watched_file():
+    root = Path("/home/desk/.config/corpus")  # a hidden folder above the root is fine
+    assert is_watched_file(root / "a.txt", root)
+    assert is_watched_file(root / "2024" / "b.pdf", root)
+    for name in (".a.txt", ".git/HEAD", "x.swp", "x.txt~", "x.part", "~$x.docx", "#x.txt#"):
+        assert not is_watched_file(root / name, root), name
+
+
+def test_a_failing_folder_ingest_is_reported_and_watching_goes_on(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    errors = Calls()
+    attempts = Calls()
+
+    def ingest(folder: Path) -> None:
+        attempts(folder)
+        raise RuntimeError("the database is locked")
+
+    thread, stop = follow_in_thread(
+        targets=[str(corpus)],
+        every=60.0,
+        ingest_url=never,
+        ingest_folder=ingest,
+        on_error=lambda target, exc: errors((target, str(exc))),
+        debounce=0.1,
+        quiet=0.05,
+    )
+    try:
+        assert errors.wait_for(1)
+        (corpus / "new.txt").write_text("x")
+        assert attempts.wait_for(2) and errors.wait_for(2)
+        assert errors.seen[0] == (str(corpus), "the database is locked")
+    finally:
+        stop.set()
+        thread.join(WAIT)
+
+
+def test_max_rounds_one_ingests_everything_once_and_returns(tmp_path: Path, site: Site):
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        folder.mkdir()
+    urls = Calls()
+    ingested = Calls()
+    started = time.monotonic()
+    follow(
+        [site.url("/feed"), *map(str, folders)],
+        every=3600.0,
+        ingest_url=urls,
+        ingest_folder=ingested,
+        max_rounds=1,
+    )
+    assert urls.seen == [site.url("/feed")]
+    assert sorted(map(str, ingested.seen)) == sorted(map(str, folders))
+    assert time.monotonic() - started < 2
+
+
+def test_urls_and_folders_together_stop_on_the_event(tmp_path: Path, site: Site):
+    urls = Calls()
+    folders = Calls()
+    thread, stop = follow_in_thread(
+        targets=[site.url("/feed"), str(tmp_path)],
+        every=0.05,
+        ingest_url=urls,
+        ingest_folder=folders,
+    )
+    try:
+        assert urls.wait_for(3) and folders.wait_for(1)
+    finally:
+        stop.set()
+        thread.join(WAIT)
+    assert not thread.is_alive()
+    assert not [t for t in threading.enumerate() if t.name.startswith("quotedesk-follow")]
+
+
+def test_ctrl_c_stops_every_thread_and_returns(tmp_path: Path, site: Site):
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("Ctrl-C is delivered to the main thread only")
+    urls = Calls()
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    try:
+        follow(
+            [site.url("/feed"), str(tmp_path)], every=3600.0, ingest_url=urls, ingest_folder=urls
+        )
+    finally:
+        timer.cancel()
+    assert len(urls.seen) == 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("quotedesk-follow")]
