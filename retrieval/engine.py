@@ -8,7 +8,6 @@ import threading
 from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,9 +40,6 @@ from retrieval.search.parallel import beside
 from retrieval.store import Store
 from retrieval.timeframe import find_time
 from retrieval.words import word_sets
-
-if TYPE_CHECKING:
-    from retrieval.web.fetch import Fetcher
 
 # BM25's candidates: their scores, and the passages when read with them.
 Lexical = tuple[dict[int, float], dict[int, Passage]]
@@ -119,31 +115,6 @@ class QuoteDesk:
             prune=prune,
             progress=progress,
             collection=collection,
-        )
-        self._current_index()
-        return report
-
-    def ingest_url(
-        self,
-        url: str,
-        *,
-        fetcher: Fetcher,
-        collection: str | None = None,
-        progress: Progress | None = None,
-        max_pages: int | None = None,
-    ) -> IngestReport:
-        """Fetch a page, a feed or a sitemap into its collection (see
-        :func:`retrieval.web.ingest.ingest_url`) and refresh the index."""
-        from retrieval.web.ingest import MAX_PAGES, ingest_url
-
-        report = ingest_url(
-            url,
-            store=self.store,
-            embedder=self.embedder,
-            fetcher=fetcher,
-            collection=collection,
-            progress=progress,
-            max_pages=max_pages or MAX_PAGES,
         )
         self._current_index()
         return report
@@ -346,8 +317,7 @@ class QuoteDesk:
         if len(found) > 1:
             names = ", ".join(str(t.source.collection) for t in found)
             raise SourceNotFoundError(
-                f"{source!r} is in several collections ({names}): choose one with "
-                "--collection NAME"
+                f"{source!r} is in several collections ({names}): choose one with --collection NAME"
             )
         return found[0]
 

@@ -442,13 +442,7 @@ def choose_collection(
         'seeds'
     """
     if given is not None:
-        chosen = given.strip()
-        if not chosen or len(chosen) > MAX_COLLECTION or not chosen.isprintable():
-            raise CollectionError(
-                f"a collection is named by 1 to {MAX_COLLECTION} printable characters, "
-                f"not {given!r}"
-            )
-        return chosen
+        return collection_name(given)
     folder = str(base)
     before = [c.name for c in collections if folder in c.roots]
     name = base.name or folder
@@ -469,6 +463,20 @@ def choose_collection(
             "--collection OTHER_NAME keeps both"
         )
     return name
+
+
+def collection_name(given: str) -> str:
+    """``given`` as a collection's name, trimmed.
+
+    Raises:
+        CollectionError: It is empty, too long or holds characters that cannot be printed.
+    """
+    chosen = given.strip()
+    if not chosen or len(chosen) > MAX_COLLECTION or not chosen.isprintable():
+        raise CollectionError(
+            f"a collection is named by 1 to {MAX_COLLECTION} printable characters, not {given!r}"
+        )
+    return chosen
 
 
 def _groups(pending: list[_Pending]) -> list[list[_Pending]]:

@@ -167,3 +167,61 @@ def test_a_document_stored_before_texts_were_kept_gets_its_text_on_the_next_inge
     assert report.unchanged == len(ids) and embedder.encoded == before
     stored = desk.stored_text("000_11112fc514e6e23b.txt")
     assert stored.text == (corpus / "000_11112fc514e6e23b.txt").read_text()
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>
+<rss version="2.0"><channel><title>&d;</title><item><title>&d;</title>
+<description>&d;</description></item></channel></rss>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><title>x</title><item><title>&secret;</title>
+<description>&secret;</description></item></channel></rss>"""
+
+
+def test_hostile_files_are_each_skipped_and_named_and_lose_nothing_else(
+    make_desk, newsroom: Path
+) -> None:
+    hostile = newsroom / "hostile"
+    hostile.mkdir()
+    (hostile / "broken.html").write_bytes(b"<html><body><div><p>\x00\xff<<<</div></span>" * 50)
+    (hostile / "laughs.xml").write_bytes(BILLION_LAUGHS)
+    (hostile / "external.rss").write_bytes(EXTERNAL_ENTITY)
+    # Made aside (the builders leave the files they start from beside what they make).
+    made = newsroom.parent / "made"
+    made.mkdir()
+    for build, name in (
+        (make_files.zip_bomb_docx, "bomb.docx"),
+        (make_files.entity_docx, "entities.docx"),
+        (make_files.garbage_pdf, "garbage.pdf"),
+        (make_files.many_pages_pdf, "long.pdf"),
+        (make_files.broken_xref_pdf, "xref.pdf"),
+    ):
+        build(made / name).rename(hostile / name)
+    (hostile / "lines.jsonl").write_text(
+        '{"title": "Ok", "text": "The night bus returns to the old town route from Monday."}\n'
+        "{broken\n"
+        '{"title": "No text here"}\n'
+    )
+    # xref.pdf: a damaged cross-reference table that can be rebuilt; read, not skipped.
+    desk, _ = make_desk()
+    report = desk.ingest(newsroom)
+    reasons = {s.path: s.reason for s in report.skipped}
+    for name, words in {
+        "hostile/laughs.xml": "entit",
+        "hostile/external.rss": "entit",
+        "hostile/bomb.docx": "zip bomb",
+        "hostile/entities.docx": "entit",
+        "hostile/garbage.pdf": "damaged",
+        "hostile/long.pdf": "pages",
+        "hostile/lines.jsonl#2": "JSON",
+        "hostile/lines.jsonl#3": "text",
+    }.items():
+        assert words.lower() in reasons.get(name, "").lower(), (name, reasons.get(name))
+    paths = {s.source.path for s in desk.sources()}
+    assert {"hostile/lines.jsonl#1", "hostile/xref.pdf", "web/strike.html"} <= paths
+    # Every good file of the folder is in, as without the hostile ones; the broken page is
+    # read for what text it has or named.
+    assert ("hostile/broken.html" in paths) != ("hostile/broken.html" in reasons)
+    assert report.added == 6 + 2 + ("hostile/broken.html" in paths)

@@ -43,7 +43,7 @@ import numpy as np
 from rich.console import Console
 
 from bot import terminal
-from bot.bench import fill, load, procs
+from bot.bench import fill, formats, load, procs
 from bot.bench.report import Point, Report, Row
 from retrieval.config import RetrievalConfig, Settings
 from retrieval.embedder import Encoder, packaged_model_path
@@ -148,6 +148,9 @@ class Plan:
     # Paragraphs the plain-encode baseline encodes: a seeded random sample, as its speed per
     # kilobyte is what counts (all of rtqa-2022 would take the fp32 model over ten minutes).
     baseline_paragraphs: int | None = 2_000
+    # A newsroom-shaped set (mixed formats beside a plain-text twin): when given, the run
+    # measures it alone (bot/bench/formats.py).
+    newsroom: Path | None = None
 
 
 def full_plan(corpus: Path, questions: Sequence[str]) -> Plan:
@@ -855,10 +858,19 @@ class Bench:
     def run(self) -> Report:
         """Every stage in turn. A stage that fails is named in the notes (and ``failed``) and
         the next one runs: a long run still reports what it measured."""
-        source = self.stage("ingest", self.ingest)
-        self.stage("start-up", self.startup)
-        if source is not None:
-            self.stage("scale", lambda: self.scale(source))
+        if self.plan.newsroom is not None:
+            newsroom = self.plan.newsroom
+            self.stage(
+                "newsroom",
+                lambda: formats.newsroom(
+                    newsroom, desk=self.desk, add=self.report.add, log=self.log
+                ),
+            )
+        else:
+            source = self.stage("ingest", self.ingest)
+            self.stage("start-up", self.startup)
+            if source is not None:
+                self.stage("scale", lambda: self.scale(source))
         self.report.seconds = time.perf_counter() - self.started
         self.log("done")
         return self.report

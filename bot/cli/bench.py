@@ -4,6 +4,7 @@ run (see :mod:`bot.bench.run`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -49,6 +50,13 @@ DEFAULT_CORPUS = Path("../shared/eval/rtqa-2022/corpus")
     help="Also write the table as Markdown into this file.",
 )
 @click.option(
+    "--newsroom",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Measure only this newsroom-shaped set (mixed-format corpus/ beside its plain-text "
+    "twin txt/, questions.jsonl, truth.jsonl), e.g. ../shared/eval/newsroom-2022.",
+)
+@click.option(
     "--work-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -61,6 +69,7 @@ def bench(
     as_json: bool,
     chart: Path | None,
     markdown: Path | None,
+    newsroom: Path | None,
     work_dir: Path | None,
 ) -> None:
     """Measure ingest, answers from 10k to 1M passages, start-up and Slack over HTTP, each
@@ -84,6 +93,8 @@ def bench(
     question_file = questions or (folder.parent / "questions.jsonl")
     asked = run.read_questions(question_file) if question_file.is_file() else []
     plan = (run.smoke_plan if smoke else run.full_plan)(folder, asked)
+    if newsroom is not None:
+        plan = dataclasses.replace(plan, newsroom=newsroom.resolve())
     command = (
         "quotedesk bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "quotedesk bench"
     )

@@ -222,13 +222,16 @@ def ingest_url_with_progress(
     max_pages: int | None = None,
 ) -> IngestReport:
     """Fetch and ingest ``url``, with progress on stderr as :func:`ingest_with_progress`."""
+    from retrieval.web.ingest import MAX_PAGES, ingest_into
+
     with _progress() as callbacks:
-        report = desk.ingest_url(
+        report = ingest_into(
+            desk,
             url,
             fetcher=fetcher,
             collection=collection,
             progress=callbacks,
-            max_pages=max_pages,
+            max_pages=max_pages or MAX_PAGES,
         )
     terminal.print_report(make_console(stderr=True), report)
     return report

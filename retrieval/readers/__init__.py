@@ -114,9 +114,7 @@ def read_articles(name: str, data: bytes, *, kind: str | None = None) -> Extract
     kind = kind or kind_of(name, data[:1024])
     if kind is None:
         suffix = PurePosixPath(name).suffix.lower()
-        raise UnsupportedKindError(
-            f"not a kind of file quotedesk reads ({suffix or 'no suffix'})"
-        )
+        raise UnsupportedKindError(f"not a kind of file quotedesk reads ({suffix or 'no suffix'})")
     module = importlib.import_module(f"retrieval.readers.{_MODULES[kind]}")
     found: Extraction = module.read(data, name=name, kind=kind)
     if not found.articles:

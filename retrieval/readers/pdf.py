@@ -35,7 +35,7 @@ from pypdf.errors import DependencyError
 from pypdf.generic import DictionaryObject
 
 from retrieval.readers.base import Article, Extraction, UnreadableFileError, clean_line
-from retrieval.readers.dates import parse_date
+from retrieval.readers.dates import DATE_LABEL, date_within, parse_date
 from retrieval.readers.limits import MAX_BINARY_BYTES, MAX_EXTRACTED_CHARS, MAX_PDF_PAGES
 
 # -- furniture --
@@ -46,8 +46,8 @@ _EDGE_LINES = 3
 # alternating left/right header is on half of them) and on two pages at least.
 _REPEATED_SHARE = 0.4
 # The page's outer margin, as a share of its height: type smaller than the body's there is a
-# header, a footer or a page stamp. Body text starts lower (the set's 1-inch margins are 7%;
-# an A4 page's 20 mm, 8%), so small type and position together are needed.
+# header, a footer or a page stamp. Body text may reach into it (a 20 mm margin is 6.7% of an
+# A4 page), so small type and position together are needed.
 _MARGIN_SHARE = 0.07
 _SMALLER = 0.9
 _PAGE_NUMBER = re.compile(
@@ -72,7 +72,8 @@ _SHORT = 0.85
 _FULL_LINE_SAMPLE = 8
 # A first-line indent is at least this share of the type size (an em is 1.0; tabs are wider).
 _INDENT = 0.8
-_BULLET = re.compile(r"[•●▪◦■□➢►–*]\s")
+# Bullet glyphs; not a dash, which a wrapped line may start with ("... – which").
+_BULLET = re.compile(r"[•●▪◦■□➢►✓]\s")
 _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*\Z")
 # pypdf writes ligatures as the ligature characters; the text keeps the letters.
 _LIGATURES = str.maketrans(
@@ -105,16 +106,6 @@ _COMPOUND_TAILS = frozenset(
 
 # -- title and date on page 1 --
 _FIRST_PAGE_LINES = 12
-_DATE_LABEL = re.compile(
-    r"(?:first\s+)?(?:published|posted|dated?|released|issued)(?:\s+on)?\s*[:\-–—]?\s*",
-    re.IGNORECASE,
-)
-_DATE_IN_TEXT = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
-    r"|(?:[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4})"
-    r"|(?:\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4})"
-    r"|(?:\d{1,2}[./]\d{1,2}[./]\d{4})"
-)
 # Titles a PDF writer fills in by itself: not the document's title.
 _MADE_UP_TITLE = re.compile(
     r"(?:untitled|document\d*|microsoft (?:word|powerpoint) - .*|.*\.(?:docx?|pdf|indd|rtf|"
@@ -150,8 +141,10 @@ def read(data: bytes, *, name: str, kind: str) -> Extraction:
     if not any(line.text for page in pages for line in page):
         raise UnreadableFileError("a scan: no text layer (OCR it first)")
     body = _body_size(pages)
-    lines = _drop_furniture(pages, heights, body)
-    written_date = _take_date_line(lines)
+    lines, furniture = _drop_furniture(pages, heights, body)
+    # A "Published ..." line in a page-1 header or footer says the date as well (a bare date
+    # there may be when the page was printed: not taken).
+    written_date = _take_date_line(lines) or _labelled_date(furniture)
     title = _take_title(lines, meta_title, body)
     paragraphs = _paragraphs(lines)
     if not any(any(c.isalnum() for c in p) for p in paragraphs):
@@ -360,8 +353,9 @@ def _furniture_key(text: str) -> str:
 
 def _drop_furniture(
     pages: list[list[_Line]], heights: list[tuple[float, float]], body: float
-) -> list[_Line]:
-    """The pages' lines without running headers and footers, page numbers and margin stamps."""
+) -> tuple[list[_Line], list[_Line]]:
+    """The pages' lines without running headers and footers, page numbers and margin stamps;
+    and those dropped from the first page."""
     edges: list[set[int]] = []
     seen: defaultdict[str, set[int]] = defaultdict(set)
     for number, page in enumerate(pages):
@@ -373,6 +367,7 @@ def _drop_furniture(
     needed = max(2, math.ceil(_REPEATED_SHARE * len(pages)))
     repeated = {key for key, on in seen.items() if len(on) >= needed}
     kept: list[_Line] = []
+    dropped: list[_Line] = []
     for number, page in enumerate(pages):
         bottom, top = heights[number]
         margin = (top - bottom) * _MARGIN_SHARE
@@ -381,16 +376,18 @@ def _drop_furniture(
             in_margin = line.y > top - margin or line.y < bottom + margin
             if i in edges[number]:
                 key = _furniture_key(line.text)
-                if key in repeated:
-                    continue
                 # A number alone is a page number at the edge of the page, not in a title
                 # ("... Conference in" over "2024").
-                if (in_margin or line.y in outermost) and _PAGE_NUMBER.fullmatch(key):
+                number_alone = _PAGE_NUMBER.fullmatch(key) is not None
+                if key in repeated or (number_alone and (in_margin or line.y in outermost)):
+                    dropped.append(line)
                     continue
             if in_margin and line.size < body * _SMALLER:
+                dropped.append(line)
                 continue
             kept.append(line)
-    return kept
+    first_page = min((line.page for line in dropped + kept), default=0)
+    return kept, [line for line in dropped if line.page == first_page]
 
 
 # -- title and date --
@@ -402,23 +399,24 @@ def _take_date_line(lines: list[_Line]) -> date | None:
     for i, line in enumerate(lines[:_FIRST_PAGE_LINES]):
         if line.page != first_page:
             break
-        label = _DATE_LABEL.match(line.text)
+        label = DATE_LABEL.match(line.text)
         rest = line.text[label.end() :] if label else line.text
         if not label and len(rest) > 40:
             continue
-        found = (parse_date(rest) or _date_within(rest)) if label else parse_date(rest)
+        found = (parse_date(rest) or date_within(rest)) if label else parse_date(rest)
         if found:
             del lines[i]
             return found
     return None
 
 
-def _date_within(text: str) -> date | None:
-    """The first whole date written in ``text`` ("July 6, 2022, 9:00 a.m. ET" → July 6)."""
-    for match in _DATE_IN_TEXT.finditer(text):
-        found = parse_date(match.group())
-        if found:
-            return found
+def _labelled_date(lines: list[_Line]) -> date | None:
+    for line in lines:
+        label = DATE_LABEL.match(line.text)
+        if label:
+            found = parse_date(line.text[label.end() :]) or date_within(line.text)
+            if found:
+                return found
     return None
 
 
@@ -592,26 +590,34 @@ def _vocabulary(lines: list[_Line]) -> tuple[set[str], set[str]]:
 
 
 def _join(lines: list[str], vocabulary: set[str], hyphenated: set[str]) -> str:
-    out = lines[0]
-    for line in lines[1:]:
-        out = _glue(out, line, vocabulary, hyphenated)
-    return out
+    """The lines of one paragraph on one line (built in parts: a paragraph may be long)."""
+    parts = [lines[0]]
+    for left, right in zip(lines, lines[1:], strict=False):
+        drop, separator = _seam(left, right, vocabulary, hyphenated)
+        if drop:
+            parts[-1] = parts[-1][:-1]
+        parts.append(separator)
+        parts.append(right)
+    return "".join(parts)
 
 
 def _glue(left: str, right: str, vocabulary: set[str], hyphenated: set[str]) -> str:
-    """Two lines of one paragraph joined: a space, or a hyphenated word put back together."""
+    """Two lines of one paragraph joined."""
+    return _join([left, right], vocabulary, hyphenated)
+
+
+def _seam(left: str, right: str, vocabulary: set[str], hyphenated: set[str]) -> tuple[bool, str]:
+    """How the line ``right`` follows ``left``: whether ``left``'s last character goes (a
+    hyphen the layout added), and what comes between (a space, or nothing)."""
     if left.endswith("\u00ad"):  # a soft hyphen: always a break inside a word
-        return left[:-1] + right
+        return True, ""
     if left.endswith(("—", "–", "/")) and not left[-2:-1].isspace():
-        return left + right  # "plan—\nwhich": the dash joins the words, no space was there
+        return False, ""  # "plan—\nwhich": the dash joins the words, no space was there
     last = left.rsplit(None, 1)[-1]
     if last.endswith("-") and last[-2:-1] not in ("", "-") and right[:1].isalnum():
-        head = last[:-1]
         tail = _FIRST_WORD.match(right).group()  # type: ignore[union-attr]
-        if _keeps_hyphen(head, tail, vocabulary, hyphenated):
-            return left + right
-        return left[:-1] + right
-    return f"{left} {right}"
+        return not _keeps_hyphen(last[:-1], tail, vocabulary, hyphenated), ""
+    return False, " "
 
 
 def _keeps_hyphen(head: str, tail: str, vocabulary: set[str], hyphenated: set[str]) -> bool:

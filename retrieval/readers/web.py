@@ -6,33 +6,35 @@ out of that is trafilatura's job and dating it htmldate's; this module runs them
 tree, in small steps:
 
 1. :func:`decode` the bytes (BOM, declared charset, else UTF-8; bad bytes replaced);
-2. :func:`parse` them once with lxml: the tree every later step reads;
-3. metadata: :func:`page_url`, :func:`page_title`, :func:`publication_date`;
+2. :func:`parse` them once with lxml: the tree every later step reads (each works on a copy
+   where it prunes);
+3. metadata: :func:`page_url`, :func:`page_title`;
 4. :func:`main_text`: trafilatura's extraction of the article body;
-5. :func:`paragraphs`: that body as paragraphs, a line each, without the headline or the
-   dateline.
+5. :func:`paragraphs`: that body as paragraphs, a line each, without the headline;
+6. :func:`publication_date`: htmldate on what the page states, then on the dateline under the
+   headline, then on the rest of the page less the story's own paragraphs.
 
-:func:`article_from_html` runs steps 2-5 on HTML another reader found too (a feed item's
-``content:encoded``, an export's body field), where what the caller knows wins.
+:func:`article_from_html` runs them all, on a whole page or on HTML another reader found (a
+feed item's ``content:encoded``, an export's body field), where what the caller knows wins.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import copy
 import html as html_lib
 import itertools
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
 from datetime import date, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.html
 from htmldate import find_date
 from lxml import etree
-from trafilatura import bare_extraction, extract_metadata
+from trafilatura import bare_extraction
+from trafilatura.metadata import examine_meta, extract_meta_json, extract_sitename, extract_title
 from trafilatura.settings import Extractor
 
 from retrieval.readers.base import Article, Extraction, UnreadableFileError, clean_line
@@ -89,6 +91,8 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _BINARY_PROBE_BYTES = 65536
 _MAX_BINARY_SHARE = 0.05
+# A stray NUL or two in a short page is damage, not a binary file.
+_MIN_BINARY_BYTES = 32
 
 
 def decode(data: bytes) -> str:
@@ -104,16 +108,22 @@ def decode(data: bytes) -> str:
         if data.startswith(bom):
             return _NOT_XML.sub("", data[len(bom) :].decode(encoding, errors="replace"))
     probe = data[:_BINARY_PROBE_BYTES]
-    if probe and len(_BINARY_BYTES.findall(probe)) > _MAX_BINARY_SHARE * len(probe):
+    if len(_BINARY_BYTES.findall(probe)) > max(_MIN_BINARY_BYTES, _MAX_BINARY_SHARE * len(probe)):
         raise UnreadableFileError("binary data, not a web page")
-    encoding = _declared_charset(data[:_CHARSET_PROBE_BYTES])
-    if encoding is None:
-        try:
-            return _NOT_XML.sub("", data.decode("utf-8"))
-        except UnicodeDecodeError:
-            # Undeclared and not UTF-8: what browsers fall back to for Western pages.
-            encoding = "cp1252"
-    return _NOT_XML.sub("", data.decode(encoding, errors="replace"))
+    declared = _declared_charset(data[:_CHARSET_PROBE_BYTES])
+    if declared is not None:
+        return _NOT_XML.sub("", data.decode(declared, errors="replace"))
+    try:
+        return _NOT_XML.sub("", data.decode("utf-8"))
+    except UnicodeDecodeError:
+        # Undeclared and not UTF-8: what browsers fall back to for Western pages.
+        return _NOT_XML.sub("", data.decode("cp1252", errors="replace"))
+
+
+def _is_page(text: str) -> bool:
+    """Whether ``text`` is a whole page (it has ``<html>``, ``<head>`` or ``<body>``), not a
+    fragment of one."""
+    return _PAGE_TAG.search(text) is not None
 
 
 def _declared_charset(head: bytes) -> str | None:
@@ -137,6 +147,7 @@ _PARSER = lxml.html.HTMLParser(
     remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False
 )
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*>")
+_PAGE_TAG = re.compile(r"<(?:html|head|body)[\s>]", re.I)
 # Far more elements than any article page (a long one has a few thousand): past this the
 # page is a dump or a file built to keep the reader busy (the extractors take seconds per
 # 10,000 elements on such pages).
@@ -149,6 +160,10 @@ _MAX_NAME_CHARS = 1000
 def parse(text: str) -> lxml.html.HtmlElement:
     """The page's tree, ``<html>`` at its root however broken or partial the markup.
 
+    A fragment (no ``<html>``, ``<head>`` or ``<body>``: a feed item's content) is the body of
+    an ``<article>``: all of it is the story, lists and subheadings too (trafilatura keeps only
+    paragraphs of HTML it finds in no container).
+
     Raises:
         UnreadableFileError: Nothing in it parses as HTML, or it is far too big for a page.
     """
@@ -156,6 +171,8 @@ def parse(text: str) -> lxml.html.HtmlElement:
     text = _XML_DECLARATION.sub("", _NOT_XML.sub("", text), count=1)
     if not text.strip():
         raise UnreadableFileError("the page is empty")
+    if not _is_page(text):
+        text = f"<html><body><article>{text}</article></body></html>"
     try:
         tree = lxml.html.document_fromstring(text, parser=_PARSER)
     except (etree.ParserError, ValueError) as err:
@@ -208,23 +225,41 @@ def _absolute_url(value: str | None) -> str | None:
 
 # Between a headline and the site's name in a <title> or og:title: "Headline | Site".
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " · ", " • ", " :: ", " » ", " / ")
+_TITLE_PARTS = re.compile(r"\s+(?:[|–—·•»/-]|::)\s+")
 
 
 def page_title(tree: lxml.html.HtmlElement) -> str | None:
-    """The article's headline: trafilatura's pick (og:title, JSON-LD headline, the ``<h1>``,
-    ``<title>``), without the " | Site Name" a page adds to it."""
-    metadata = extract_metadata(tree, date_config=_NO_DATE_SEARCH, extensive=False)
-    title = clean_line(metadata.title or "")
+    """The article's headline: trafilatura's pick (og:title and other meta tags, else the
+    JSON-LD headline, else the one ``<h1>``, a headline-classed heading, ``<title>``), without
+    the " | Site Name" a page adds to it."""
+    # trafilatura's extract_metadata in part: its author, date, tags and licence cost as much
+    # again and are not used.
+    try:
+        metadata = examine_meta(tree)
+        with contextlib.suppress(Exception):  # JSON-LD nested 100,000 deep fails json.loads
+            metadata = extract_meta_json(tree, metadata)
+        stated = clean_line(html_lib.unescape(metadata.title or ""))
+        title = stated or clean_line(extract_title(tree) or "")
+        site = clean_line(html_lib.unescape(metadata.sitename or extract_sitename(tree) or ""))
+    except Exception:
+        # The extractors are not made for hostile pages; a title not found is no title.
+        return None
     if not title:
         return None
     element = tree.find(".//head//title")
     full = clean_line(element.text_content()) if element is not None else ""
-    return _without_site_name(title, full, clean_line(metadata.sitename or ""), _headings(tree))
+    headings = _headings(tree)
+    if not stated and title != full and title in full and title not in headings:
+        # Only the <title> names it, and trafilatura split it where it guessed the site's
+        # name was (a part without a dot, "U.S. economy..." losing to "Example News").
+        parts = [p for p in _TITLE_PARTS.split(full) if p]
+        title = max(parts, key=lambda part: len(part.split()))
+    return _without_site_name(title, full, site, headings)
 
 
-def _headings(tree: lxml.html.HtmlElement) -> list[str]:
+def _headings(tree: lxml.html.HtmlElement, *tags: str) -> list[str]:
     """The texts of the page's top headings: its ``<h1>``s, else its ``<h2>``s."""
-    for tag in ("h1", "h2"):
+    for tag in tags or ("h1", "h2"):
         found = [clean_line(h.text_content()) for h in tree.iter(tag)]
         if found := [h for h in found if h]:
             return found
@@ -256,83 +291,105 @@ def _without_site_name(title: str, full: str, site: str, headings: list[str]) ->
 # by what it says, whatever the day it is read.
 _MIN_DATE = datetime(MIN_YEAR, 1, 1)
 _MAX_DATE = datetime(MAX_YEAR, 12, 31)
-# extract_metadata always dates the page too: its cheapest search (the date is found apart).
-_NO_DATE_SEARCH: dict[str, Any] = {
-    "extensive_search": False,
-    "original_date": True,
-    "min_date": _MIN_DATE,
-    "max_date": _MAX_DATE,
-}
 # Prose: its dates are events the story tells of, not when it was published. Shorter blocks
-# (a dateline, a byline) stay for htmldate.
+# (a dateline, a byline) stay for htmldate, unless they are the story's own.
 _PROSE = ("p", "li", "blockquote", "dd", "pre")
 _PROSE_CHARS = 160
+# Other elements that may hold one of the story's paragraphs, and no more than a long one.
+_BLOCKS_OF_TEXT = ("div", "span", "td", "h2", "h3", "h4", "h5", "h6")
+_MAX_STORY_CHARS = 5000
 # A dateline: "Published July 6, 2022", "By Jane Roe · 6 July 2022, 10:14", a short line among
 # the first few under the headline.
 _DATELINE_CHARS = 100
 _DATELINE_LINES = 8
 _DATELINE_ELEMENTS = 200
+_DATELINE_WORDS = 5
 
 
-@dataclass(frozen=True)
-class _Dated:
-    day: date | None
-    # The lines under the headline ``day`` was read from (kept out of the text).
-    datelines: tuple[str, ...] = ()
-
-
-def publication_date(tree: lxml.html.HtmlElement, url: str | None = None) -> date | None:
+def publication_date(
+    tree: lxml.html.HtmlElement, url: str | None = None, story: Collection[str] | None = None
+) -> date | None:
     """When the article was first published, as the page says; ``None`` when it does not say.
 
     htmldate on the page's structure (meta tags, JSON-LD, the URL's path, ``<time>``,
     date-marked elements), else a date written whole in the short lines under the headline.
     Never a copyright year, an "Updated 3 hours ago", a month without its day, a date the story
-    mentions, or the day the page is read.
+    mentions (``story``: its paragraphs, found here when not given), or the day the page is
+    read.
     """
-    return _dated(tree, url).day
+    if story is None:
+        body = main_text(tree)
+        story = paragraphs(body) if body is not None else []
+    return _dated(tree, url, story)
 
 
-def _dated(tree: lxml.html.HtmlElement, url: str | None) -> _Dated:
-    # The page's structure only: meta tags, JSON-LD, the URL, <time>, date-marked elements,
-    # short lines. htmldate's extensive search of the whole text falls back to guesses (a
-    # copyright year as January 1st, "July 2022" as July 1st, the earliest date on the page).
-    day = _htmldate(_without_prose(tree), extensive=False, url=url)
+def _dated(tree: lxml.html.HtmlElement, url: str | None, story: Collection[str]) -> date | None:
+    # htmldate in fast mode throughout: its extensive search of the page's text falls back to
+    # guesses (a copyright year as January 1st, "July 2022" as July 1st, the earliest date
+    # anywhere on the page).
+    # 1. What the page states about itself: meta tags, JSON-LD, the URL's path.
+    day = _htmldate(_statements(tree), extensive=False, url=url)
     if day is not None:
-        return _Dated(day)
+        return day
+    # 2. A date written under the headline, before any elsewhere on the page (a related
+    # story's <time>).
     lines = list(_dateline(tree))
-    if not lines:
-        return _Dated(None)
-    # Its text search on the dateline alone: no footer, no story to guess from...
-    page = "".join(f"<p>{html_lib.escape(line)}</p>" for line in lines)
-    day = _htmldate(f"<html><body>{page}</body></html>", extensive=True)
-    # ...where it still falls back to partial dates: a day only when a line writes it whole.
-    datelines = tuple(line for line in lines if day is not None and _writes(line, day))
-    if not datelines:
-        return _Dated(None)
-    # Found only in words there: those lines are the dateline, metadata rather than text.
-    return _Dated(day, datelines)
+    if lines:
+        # The text search on those lines alone: no footer, no story to guess from...
+        page = "".join(f"<p>{html_lib.escape(line)}</p>" for line in lines)
+        day = _htmldate(f"<html><body>{page}</body></html>", extensive=True)
+        # ...where it still falls back to partial dates: a day only when a line writes it
+        # whole.
+        if day is not None and any(_writes(line, day) for line in lines):
+            return day
+    # 3. Dated elements anywhere (<time>, date-marked boxes), not the story's own text.
+    return _htmldate(_without_prose(tree, set(story)), extensive=False, url=url)
+
+
+def _statements(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """A page of ``tree``'s meta tags and JSON-LD only: what it states about itself."""
+    head = lxml.html.Element("head")
+    for element in tree.iter("meta", "script"):
+        kind = (element.get("type") or "").strip().lower()
+        if element.tag == "meta" or kind in ("application/ld+json", "application/settings+json"):
+            statement = copy.copy(element)
+            statement.tail = None
+            head.append(statement)
+    page = lxml.html.Element("html")
+    page.append(head)
+    return page
 
 
 def _htmldate(
     page: lxml.html.HtmlElement | str, *, extensive: bool, url: str | None = None
 ) -> date | None:
-    found = find_date(
-        page,
-        extensive_search=extensive,
-        original_date=True,
-        url=url,
-        min_date=_MIN_DATE,
-        max_date=_MAX_DATE,
-        # A date the page states (meta tags, JSON-LD) over the one its URL's path implies.
-        deferred_url_extractor=True,
-    )
+    try:
+        found = find_date(
+            page,
+            extensive_search=extensive,
+            original_date=True,
+            url=url,
+            min_date=_MIN_DATE,
+            max_date=_MAX_DATE,
+            # A date the page states (meta tags, JSON-LD) over the one its URL's path implies.
+            deferred_url_extractor=True,
+        )
+    except Exception:
+        # htmldate is not made for hostile pages; a date not found is no date.
+        return None
     return parse_date(found) if found else None
 
 
-def _without_prose(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+def _without_prose(tree: lxml.html.HtmlElement, story: set[str]) -> lxml.html.HtmlElement:
+    """A copy of ``tree`` without the story's paragraphs, nor any long one: the dates in them
+    are what the story tells of ("the council first met on 5/3/1996")."""
     pruned = copy.deepcopy(tree)
-    for element in list(pruned.iter(*_PROSE)):
-        if _text_longer_than(element, _PROSE_CHARS):
+    for element in list(pruned.iter(*_PROSE, *_BLOCKS_OF_TEXT)):
+        if (element.tag in _PROSE and _text_longer_than(element, _PROSE_CHARS)) or (
+            story
+            and not _text_longer_than(element, _MAX_STORY_CHARS)
+            and clean_line(element.text_content()) in story
+        ):
             element.drop_tree()  # keeps its tail: the text after it is not its own
     return pruned
 
@@ -345,6 +402,10 @@ def _text_longer_than(element: etree._Element, limit: int) -> bool:
         if size > limit:
             return True
     return False
+
+
+# A copyright line's year is the site's, not the article's.
+_COPYRIGHT = re.compile(r"©|&copy;|\(c\)|\bcopyright\b", re.I)
 
 
 def _dateline(tree: lxml.html.HtmlElement) -> Iterator[str]:
@@ -367,7 +428,7 @@ def _dateline(tree: lxml.html.HtmlElement) -> Iterator[str]:
                 return  # the story has started
             continue  # a container: its children are looked at next
         line = clean_line(element.text_content())
-        if line:
+        if line and not _COPYRIGHT.search(line):
             taken.add(element)
             yield line
             count += 1
@@ -391,10 +452,41 @@ def _following(element: etree._Element) -> Iterator[etree._Element]:
         node = node.getparent()
 
 
+# A date written whole: its day, month and year together, in numbers or with the month's name
+# (which htmldate read; here only its place is checked).
+_WRITTEN_DATE = re.compile(
+    # 2022-07-06, 06/07/2022, 6.7.22
+    r"(?<!\d)(?P<a>\d{1,4})[./-](?P<b>\d{1,2})[./-](?P<c>\d{1,4})(?!\d)"
+    # 6 July 2022, 6th of July 2022, 6. Juli 2022
+    r"|(?<!\d)(?P<day>\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:of\s+)?[^\W\d_]{3,}\.?,?\s+"
+    r"(?P<year>\d{4})(?!\d)"
+    # July 6, 2022
+    r"|[^\W\d_]{3,}\.?\s+(?P<day2>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year2>\d{4})(?!\d)"
+    # 2022年7月6日
+    r"|(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
+)
+
+
+def _is_dateline(line: str, day: date) -> bool:
+    """Whether ``line`` is a dateline of ``day``: the date and a few words ("Published",
+    "By Jane Roe ·", "10:14 AM EDT"), not a sentence that mentions it."""
+    if not _writes(line, day):
+        return False
+    words = [w for w in _WRITTEN_DATE.sub(" ", line).split() if any(c.isalpha() for c in w)]
+    return len(words) <= _DATELINE_WORDS
+
+
 def _writes(line: str, day: date) -> bool:
-    """Whether ``line`` writes ``day``'s year and day of the month (as numbers)."""
-    numbers = {int(n) for n in re.findall(r"(?<!\d)\d{1,4}(?!\d)", line)}
-    return day.year in numbers and day.day in numbers
+    """Whether ``line`` writes ``day`` whole (not a year alone, nor a month and its year)."""
+    years = (day.year, day.year % 100)
+    for match in _WRITTEN_DATE.finditer(line):
+        found = {int(n) for n in match.groups() if n is not None}
+        if day.day in found and any(y in found for y in years):
+            if match["a"] is None and match["y"] is None:
+                return True  # the month is the word between them
+            if day.month in found:
+                return True
+    return False
 
 
 # --- 4. main text ---------------------------------------------------------------------------
@@ -411,36 +503,33 @@ _SETTINGS = {
 }
 _EXTRACTOR = Extractor(**_SETTINGS)  # type: ignore[arg-type]
 # On a big page, without its second opinions (readability, jusText): jusText's time grows with
-# the square of the page's blocks (10,000 short ones take 20 s). A page this big has an article
-# the main extractor finds; the rescue from the page's raw text stays.
+# the square of the page's blocks (10,000 short ones take 20 s, 1,500 half a second). A page
+# this big has an article the main extractor finds; the rescue from the page's raw text stays.
 _FAST_EXTRACTOR = Extractor(fast=True, **_SETTINGS)  # type: ignore[arg-type]
-_FAST_ELEMENTS = 2_000
+_FAST_ELEMENTS = 3_000
 # What trafilatura's own cleaning leaves that is never article text, by the page's structure
-# and the class and id names sites give furniture. Only small containers go: a wrapper class
-# ("has-ads", "post-with-promo") must not take the story with it.
+# and the class and id names sites give furniture. Only small containers go: a wrapper (an
+# ASP.NET page's <form>, a "has-ads" body) must not take the story with it.
 _SMALL = "not(.//h1) and count(.//p[string-length(normalize-space()) > 150]) < 3"
 _FURNITURE_CLASSES = (
     r"(^|[\s_-])(ads?|adv|advert\w*|adslot|adunit|dfp\w*|gpt|sponsor\w*|promo\w*|subscri\w*"
-    r"|sign-?up|trending|recommend\w*|popular|social|comments?)($|[\s_-])"
+    r"|sign-?up|trending|recommend\w*|popular|social|share\w*|sharing|comments?)($|[\s_-])"
 )
 # adSlot, AdContainer: "ad" as the first word of a camelCase name (case matters here).
 _AD_CAMEL = r"(^|[\s_-])[Aa]d[A-Z]"
+_FURNITURE = etree.XPath(
+    ".//*[self::nav or @role='navigation' or self::aside or self::footer or self::form"
+    " or self::button or self::dialog"
+    " or (self::header and not(ancestor::article) and not(ancestor::main))"
+    " or re:test(@class, $names, 'i') or re:test(@id, $names, 'i')"
+    f" or re:test(@class, $camel) or re:test(@id, $camel)][{_SMALL}]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
 # Date and byline stamps ("Updated 3 hours ago", "Published July 6, 2022"): short lines of their
 # own, not a span inside a paragraph (an AP dateline, "WASHINGTON (AP) —", is the story's).
 _STAMP_CLASSES = (
     r"(^|[\s_-])(date|datetime|timestamp|updated|published|pubdate|posted|byline)($|[\s_-])"
 )
-_FURNITURE = [
-    etree.XPath(
-        ".//nav|.//*[@role='navigation']|.//aside|.//footer|.//form|.//button|.//dialog"
-        "|.//header[not(ancestor::article) and not(ancestor::main) and not(.//h1)]"
-    ),
-    etree.XPath(
-        ".//*[re:test(@class, $names, 'i') or re:test(@id, $names, 'i')"
-        f" or re:test(@class, $camel) or re:test(@id, $camel)][{_SMALL}]",
-        namespaces={"re": "http://exslt.org/regular-expressions"},
-    ),
-]
 _STAMPS = etree.XPath(
     ".//*[self::p or self::div or self::span or self::time or self::small]"
     "[re:test(@class, $names, 'i') or re:test(@id, $names, 'i')]"
@@ -454,15 +543,23 @@ def main_text(tree: lxml.html.HtmlElement) -> etree._Element | None:
     ``<table>``, ``<quote>``...), from a copy of ``tree`` without its furniture; ``None`` when
     it finds none."""
     tree = copy.deepcopy(tree)
-    doomed = [*_FURNITURE[0](tree), *_FURNITURE[1](tree, names=_FURNITURE_CLASSES, camel=_AD_CAMEL)]
+    doomed = _FURNITURE(tree, names=_FURNITURE_CLASSES, camel=_AD_CAMEL)
     doomed += _STAMPS(tree, names=_STAMP_CLASSES)
     for element in doomed:
         if element.getparent() is not None:
             element.drop_tree()
     big = next(itertools.islice(tree.iter(), _FAST_ELEMENTS, None), None) is not None
-    document = bare_extraction(tree, options=_FAST_EXTRACTOR if big else _EXTRACTOR)
+    try:
+        document = bare_extraction(tree, options=_FAST_EXTRACTOR if big else _EXTRACTOR)
+    except Exception as err:
+        # trafilatura is not made for hostile pages: its failure is the page's, named as such.
+        raise UnreadableFileError(
+            f"the article extractor failed on the page ({type(err).__name__})"
+        ) from err
     body = getattr(document, "body", None)
-    return body if isinstance(body, etree._Element) and len(body) else None
+    if not isinstance(body, etree._Element) or not "".join(body.itertext()).strip():
+        return None
+    return body
 
 
 # --- 5. paragraphs --------------------------------------------------------------------------
@@ -474,25 +571,25 @@ _BLOCKS = frozenset({"p", "head", "quote", "list", "item", "table", "row", "cell
 # Where the headline and the dateline are, when the extractor keeps them: among the first few.
 _HEAD_PARAGRAPHS = 3
 # An ad's label left standing between paragraphs ("Advertisement", "ADVERTISEMENT - scroll to
-# continue"): a short line naming an advertisement. Its box is gone with its class name; a
-# label with none says what it is only in words.
-_AD_LABEL = re.compile(r"\badvertis(?:e?ments?|ing)\b", re.I)
+# continue"): a short line naming an advertisement. Its box went with its class name; a label
+# in a box named nothing says what it is only in words. ("Advertising", the trade, is news.)
+_AD_LABEL = re.compile(r"\badvertisement\b", re.I)
 _AD_LABEL_WORDS = 6
 
 
-def paragraphs(
-    body: etree._Element, *, title: str | None = None, datelines: tuple[str, ...] = ()
-) -> list[str]:
+def paragraphs(body: etree._Element, *, title: str | None = None) -> list[str]:
     """The body's paragraphs, each on one line, without what is not the story's text: the
-    headline (the title, metadata) and the dateline lines among the first few, and ad labels."""
-    found = [p for p in (clean_line(t) for t in _block_texts(body)) if p and not _is_ad_label(p)]
-    head, rest = found[:_HEAD_PARAGRAPHS], found[_HEAD_PARAGRAPHS:]
+    headline among the first few (it is the title, metadata) and ad labels."""
+    # A line break inside a block's text (a <pre>'s lines, trafilatura's rescue of a page's raw
+    # text) ends a paragraph too: the source's own wrapping is gone by then.
+    lines = (clean_line(line) for text in _block_texts(body) for line in text.split("\n"))
+    found = [p for p in lines if p and not _is_ad_label(p)]
     headline = clean_line(title or "").casefold()
-    for index, paragraph in enumerate(head):
+    for index, paragraph in enumerate(found[:_HEAD_PARAGRAPHS]):
         if paragraph.casefold() == headline:
-            del head[index]
+            del found[index]
             break
-    return [p for p in head if p not in datelines] + rest
+    return found
 
 
 def _is_ad_label(paragraph: str) -> bool:
@@ -537,19 +634,23 @@ def article_from_html(
     Raises:
         UnreadableFileError: It holds no article text (or is no HTML at all).
     """
-    tree = parse(decode(html) if isinstance(html, bytes) else html)
+    text = decode(html) if isinstance(html, bytes) else html
+    tree = parse(text)
     url = url or page_url(tree)
-    title = title or page_title(tree)
-    dated = _dated(tree, url)
+    if not title:
+        # A fragment's subheading is no title: only an <h1> of its own names the story.
+        title = page_title(tree) if _is_page(text) else next(iter(_headings(tree, "h1")), None)
     body = main_text(tree)
-    if body is None:
-        raise UnreadableFileError(NO_TEXT)
-    found = paragraphs(body, title=title, datelines=dated.datelines)
+    found = paragraphs(body, title=title) if body is not None else []
+    if date is None:
+        date = _dated(tree, url, found)
+    if date is not None:
+        # A dateline the extractor kept ("Published July 6, 2022") is metadata, not text.
+        head = [p for p in found[:_HEAD_PARAGRAPHS] if not _is_dateline(p, date)]
+        found = head + found[_HEAD_PARAGRAPHS:]
     if not found:
         raise UnreadableFileError(NO_TEXT)
-    return Article.from_paragraphs(
-        found, title=title, date=date or dated.day, url=url, record=record
-    )
+    return Article.from_paragraphs(found, title=title, date=date, url=url, record=record)
 
 
 def read(data: bytes, *, name: str, kind: str) -> Extraction:

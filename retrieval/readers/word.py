@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from retrieval.readers.base import Article, Extraction, UnreadableFileError, clean_line
-from retrieval.readers.dates import parse_date
+from retrieval.readers.dates import DATE_LABEL, date_within, parse_date
 from retrieval.readers.limits import (
     MAX_BINARY_BYTES,
     MAX_EXTRACTED_CHARS,
@@ -57,6 +57,7 @@ _RUN_TEXT = {
     f"{_W}br": "\n",
     f"{_W}cr": "\n",
     f"{_W}noBreakHyphen": "-",
+    f"{_W}ptab": "\t",
 }
 _CELL_SEPARATOR = " | "
 # A DOCTYPE in any encoding a part may be in: UTF-8 (and ASCII), UTF-16 either way round.
@@ -67,15 +68,6 @@ _TEMPLATE_TIMESTAMP = datetime(2013, 12, 23, 23, 15, tzinfo=UTC)
 _MADE_UP_TITLE = re.compile(r"(?:untitled|document\d*|.*\.(?:docx?|dotx?|rtf|txt))\Z", re.I)
 # The date line is looked for among the first paragraphs after the title.
 _DATE_LINES = 4
-_DATE_LABEL = re.compile(
-    r"(?:first\s+)?(?:published|posted|dated?|released|issued)(?:\s+on)?\s*[:\-–—]?\s*",
-    re.IGNORECASE,
-)
-_DATE_IN_TEXT = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
-    r"|(?:[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4})"
-    r"|(?:\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4})"
-)
 _HEADING_STYLE = re.compile(r"(?:title|heading\s*1)\Z", re.IGNORECASE)
 
 
@@ -142,9 +134,13 @@ def _check_zip(data: bytes) -> None:
     if "word/document.xml" not in names:
         raise UnreadableFileError("not a Word file: no word/document.xml in the zip")
     for member in members:
-        if not member.filename.endswith((".xml", ".rels")):
-            continue
         try:
+            # Every XML part, whatever its name: python-docx parses the parts the package's
+            # relationships point to, which need not end in .xml.
+            if not member.filename.endswith((".xml", ".rels")):
+                with archive.open(member) as stream:
+                    if not _looks_like_xml(stream.read(64)):
+                        continue
             part = archive.read(member)
         except Exception as error:  # a bad CRC, an unsupported compression, a truncated zip
             raise UnreadableFileError(
@@ -155,6 +151,11 @@ def _check_zip(data: bytes) -> None:
                 f"refused: {member.filename} declares a DOCTYPE (Word never writes one; its "
                 "entities could expand to exhaust memory)"
             )
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    # After a byte-order mark (UTF-8 or UTF-16) and white space, and UTF-16's zero bytes.
+    return head.lstrip(b"\xef\xbb\xbf\xfe\xff\x00 \t\r\n").startswith(b"<")
 
 
 def _describe(error: BaseException) -> str:
@@ -249,7 +250,7 @@ def _paragraph_text(paragraph: Any) -> str:
 
 def _style_name(paragraph: Any, styles: dict[str, str]) -> str:
     style = paragraph.find(f"{_W}pPr/{_W}pStyle")
-    style_id = style.get(f"{_W}val") or "" if style is not None else ""
+    style_id = (style.get(f"{_W}val") or "") if style is not None else ""
     return styles.get(style_id, style_id)
 
 
@@ -284,21 +285,13 @@ def _take_title(blocks: list[tuple[str, str]], title: str | None) -> str | None:
 def _take_date(blocks: list[tuple[str, str]]) -> date | None:
     """The date of a "Published ..." (or bare date) paragraph at the top, the line removed."""
     for i, (text, _) in enumerate(blocks[:_DATE_LINES]):
-        label = _DATE_LABEL.match(text)
+        label = DATE_LABEL.match(text)
         rest = text[label.end() :] if label else text
         if not label and len(rest) > 40:
             continue
-        found = (parse_date(rest) or _date_within(rest)) if label else parse_date(rest)
+        found = (parse_date(rest) or date_within(rest)) if label else parse_date(rest)
         if found:
             del blocks[i]
-            return found
-    return None
-
-
-def _date_within(text: str) -> date | None:
-    for match in _DATE_IN_TEXT.finditer(text):
-        found = parse_date(match.group())
-        if found:
             return found
     return None
 

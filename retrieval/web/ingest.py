@@ -12,21 +12,25 @@ that fails is fetched whole again next time.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from retrieval.embedder import Encoder
-from retrieval.errors import CollectionError
-from retrieval.ingest import MAX_COLLECTION, Batch, IngestReport, Progress
+from retrieval.ingest import Batch, IngestReport, Progress, collection_name
 from retrieval.readers import UnreadableFileError, read_articles
 from retrieval.readers.limits import MAX_BINARY_BYTES
 from retrieval.records import FetchRecord
 from retrieval.store import Store
 from retrieval.web.discover import classify, feed_links, walk_sitemap
 from retrieval.web.fetch import CachedResponse, Fetched, Fetcher, FetchError
+
+if TYPE_CHECKING:
+    from retrieval.engine import QuoteDesk
 
 # Pages fetched for one sitemap or one feed's summaries in a run: a site's whole archive is
 # hours of polite fetching; the rest comes on the next run (or with --max-pages).
@@ -66,6 +70,30 @@ class _Run:
     max_pages: int
     fetched: list[Fetched]
     pages: int = 0
+
+
+def ingest_into(
+    desk: QuoteDesk,
+    url: str,
+    *,
+    fetcher: Fetcher,
+    collection: str | None = None,
+    progress: Progress | None = None,
+    max_pages: int = MAX_PAGES,
+) -> IngestReport:
+    """:func:`ingest_url` into ``desk``'s store, then its index refreshed (the front ends'
+    entry point; the Slack front end never reaches it: only an operator's command fetches)."""
+    report = ingest_url(
+        url,
+        store=desk.store,
+        embedder=desk.embedder,
+        fetcher=fetcher,
+        collection=collection,
+        progress=progress,
+        max_pages=max_pages,
+    )
+    desk.warm()
+    return report
 
 
 def ingest_url(
@@ -163,7 +191,9 @@ def _document(run: _Run, url: str, data: bytes, kind: str | None) -> None:
             read_articles(url, data)  # names what it is not
         extraction = read_articles(url, data, kind=kind)
         for article in extraction.articles:
-            run.batch.add_record(document_name(article.url or url), article)
+            # A page that names no canonical link is cited by the address it came from.
+            cited = article if article.url else dataclasses.replace(article, url=url)
+            run.batch.add_record(document_name(cited.url or url), cited)
     except UnreadableFileError as exc:
         run.batch.skip_file(url, str(exc))
 
@@ -183,11 +213,5 @@ def document_name(url: str) -> str:
 
 def _collection(url: str, given: str | None) -> str:
     if given is not None:
-        chosen = given.strip()
-        if not chosen or len(chosen) > MAX_COLLECTION or not chosen.isprintable():
-            raise CollectionError(
-                f"a collection is named by 1 to {MAX_COLLECTION} printable characters, "
-                f"not {given!r}"
-            )
-        return chosen
+        return collection_name(given)
     return urlsplit(url).hostname or url

@@ -4,7 +4,8 @@ PDFs are drawn with reportlab (two layouts unlike each other and unlike any corp
 release on a letterhead with justified, hyphenated lines and "Page N of M" footers; a report
 with a title page, indented paragraphs and no space between them), and edited with pypdf
 (encryption, 10,000 blank pages). Word files are made with python-docx, and their zips edited
-with zipfile (a zip bomb, a DOCTYPE declaring entities).
+with zipfile (a zip bomb, a DOCTYPE declaring entities). :func:`measure` gives a reader's
+figures on the newsroom-2022 set, for the slow tests.
 """
 
 from __future__ import annotations
@@ -614,11 +615,12 @@ def measure(fmt: str) -> dict[str, float]:
         titles += (article.title or "").strip() == row["title"].strip()
         lines = {_normal(line) for line in article.text.split("\n")}
         chrome += sum(_normal(c) in lines for c in row["chrome"])
-        text = _normal(article.text)
+        # Found inside one of our paragraphs: one glued to the next is found, a split one not.
+        ours = [_normal(p) for p in article.text.split("\n\n")]
         for paragraph in _twin_paragraphs(row["key"]):
             if len(paragraph) >= 40:
                 paragraphs += 1
-                found += paragraph in text
+                found += any(paragraph in p for p in ours)
     return {
         "date": dates / len(rows),
         "title": titles / len(rows),

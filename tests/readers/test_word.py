@@ -122,6 +122,14 @@ def test_doctype_in_utf16_is_refused(tmp_path: Path) -> None:
         read(path)
 
 
+def test_doctype_in_a_part_not_named_xml_is_refused(tmp_path: Path) -> None:
+    source = make_files.article_docx(tmp_path / "a.docx")
+    part = make_files.BILLION_LAUGHS + b"<root>&lol9;</root>"
+    path = make_files._rewrite_zip(source, tmp_path / "p.docx", {"customXml/item9.dat": part})
+    with pytest.raises(UnreadableFileError, match="customXml/item9.dat declares a DOCTYPE"):
+        read(path)
+
+
 def test_not_a_word_file(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFileError, match="^not a Word file: no word/document.xml"):
         read(make_files.not_word_zip(tmp_path / "x.docx"))

@@ -7,7 +7,7 @@ import pytest
 
 from retrieval.errors import FetchFailedError
 from retrieval.web.fetch import Fetcher
-from retrieval.web.ingest import StoreFetchCache, document_name
+from retrieval.web.ingest import StoreFetchCache, document_name, ingest_into
 from tests.web.conftest import TEST_CONFIG
 from tests.web.site import Page, Site
 
@@ -72,7 +72,7 @@ def test_a_feed_is_read_with_its_full_texts_and_the_pages_of_its_teasers(
     courier: Site, fetch
 ) -> None:  # type: ignore[no-untyped-def]
     desk, embedder, fetcher = fetch
-    report = desk.ingest_url(courier.url("/feed.xml"), fetcher=fetcher)
+    report = ingest_into(desk, courier.url("/feed.xml"), fetcher=fetcher)
     assert report.added == 2 and report.collection == "127.0.0.1"
     sources = {s.source.path: s.source for s in desk.sources()}
     assert set(sources) == {courier.url("/dredging"), "https://courier.example/seawall"}
@@ -92,9 +92,9 @@ def test_the_next_run_asks_conditionally_and_encodes_nothing_unchanged(
     courier: Site, fetch
 ) -> None:  # type: ignore[no-untyped-def]
     desk, embedder, fetcher = fetch
-    desk.ingest_url(courier.url("/feed.xml"), fetcher=fetcher)
+    ingest_into(desk, courier.url("/feed.xml"), fetcher=fetcher)
     encoded = embedder.encoded
-    again = desk.ingest_url(courier.url("/feed.xml"), fetcher=fetcher)
+    again = ingest_into(desk, courier.url("/feed.xml"), fetcher=fetcher)
     assert again.added == again.changed == 0 and embedder.encoded == encoded
     assert courier.requests_to("/feed.xml")[-1].headers.get("if-none-match") == '"2"'
     # A new item: the feed changes; only the new article is encoded.
@@ -106,7 +106,7 @@ def test_the_next_run_asks_conditionally_and_encodes_nothing_unchanged(
             ("seawall", "Seawall repairs start", ""),
         ],
     )
-    third = desk.ingest_url(courier.url("/feed.xml"), fetcher=fetcher)
+    third = ingest_into(desk, courier.url("/feed.xml"), fetcher=fetcher)
     assert (third.added, third.changed) == (1, 0)
     assert courier.requests_to("/seawall")[-1].headers.get("if-none-match") == '"seawall"'
 
@@ -114,9 +114,9 @@ def test_the_next_run_asks_conditionally_and_encodes_nothing_unchanged(
 def test_validators_outlive_the_process_in_the_database(courier: Site, make_desk) -> None:  # type: ignore[no-untyped-def]
     desk, _ = make_desk()
     with Fetcher(config=TEST_CONFIG, cache=StoreFetchCache(desk.store)) as fetcher:
-        desk.ingest_url(courier.url("/feed.xml"), fetcher=fetcher)
+        ingest_into(desk, courier.url("/feed.xml"), fetcher=fetcher)
     with Fetcher(config=TEST_CONFIG, cache=StoreFetchCache(desk.store)) as fresh:
-        report = desk.ingest_url(courier.url("/feed.xml"), fetcher=fresh)
+        report = ingest_into(desk, courier.url("/feed.xml"), fetcher=fresh)
     assert report.unchanged == 1 and report.added == 0
     assert courier.requests_to("/feed.xml")[-1].headers.get("if-none-match") == '"2"'
 
@@ -131,20 +131,18 @@ def test_a_sitemap_brings_its_pages_and_names_what_failed(site: Site, fetch) -> 
         + "</urlset>",
         content_type="application/xml",
     )
-    report = desk.ingest_url(site.url("/sitemap.xml"), fetcher=fetcher)
+    report = ingest_into(desk, site.url("/sitemap.xml"), fetcher=fetcher)
     assert report.added == 2
     assert [(s.path, s.reason) for s in report.skipped] == [
         (site.url("/gone"), "HTTP 404 Not Found")
     ]
 
 
-def test_robots_txt_is_respected_and_the_user_agent_names_quotedesk(
-    courier: Site, fetch
-) -> None:  # type: ignore[no-untyped-def]
+def test_robots_txt_is_respected_and_the_user_agent_names_quotedesk(courier: Site, fetch) -> None:  # type: ignore[no-untyped-def]
     desk, _, fetcher = fetch
     courier.pages["/robots.txt"] = Page("User-agent: quotedesk\nDisallow: /", "text/plain")
     with pytest.raises(FetchFailedError, match="robots.txt"):
-        desk.ingest_url(courier.url("/feed.xml"), fetcher=fetcher)
+        ingest_into(desk, courier.url("/feed.xml"), fetcher=fetcher)
     assert courier.requests_to("/feed.xml") == []
     assert courier.requests_to("/robots.txt")[0].headers["user-agent"].startswith("quotedesk/")
 
