@@ -42,6 +42,8 @@ STABLE_QUOTE = {
     "end",
     "highlights",
     "also_in",
+    "collection",
+    "url",
 }
 ANSI = re.compile(r"\x1b\[")
 

@@ -203,6 +203,8 @@ def sources_message(infos: Sequence[SourceInfo]) -> Message:
 
 
 def _source_line(info: SourceInfo) -> str:
+    if safe_url(info.source.url) is not None:
+        return cited(info.source, prefix="• ") + f" · {info.passages} passages"
     title = f" — {info.source.title}" if info.source.title else ""
     raw = f"{source_label(info.source)} · {info.passages} passages{title}"
     return clipped(raw, prefix="• ")
@@ -246,7 +248,8 @@ def cited(source: Source, *, prefix: str = "📄 ") -> str:
     label = source.title or source.path
     tail = f" · {date_label(source)}"
     head = f"{prefix}<{link}|"
-    room = MAX_TEXT - len(head) - len(tail) - 1
+    # Room left for the passage count a listing adds after it.
+    room = MAX_TEXT - len(head) - len(tail) - 1 - 40
     return head + clipped(label, limit=max(room, 1)) + ">" + tail
 
 

@@ -14,6 +14,7 @@ from bot.slack.blocks import (
     MAX_TEXT,
     NOT_FOUND,
     answer_message,
+    cited,
     escape,
     quote_mrkdwn,
     sources_message,
@@ -70,6 +71,34 @@ def test_dates_and_undated_in_the_context_line() -> None:
     assert "a/dated.txt · 2023-11-28" in blocks
     assert "undated.txt · undated" in blocks
     assert message["text"].startswith("Q: why?")
+
+
+LINKED = Source(
+    "web/strike.html",
+    date(2022, 7, 6),
+    "Strike <ends> & more",
+    url="https://courier.example/a?b=1&c=2|x",
+)
+
+
+def test_a_linked_source_is_cited_by_its_title_as_a_link_with_its_date() -> None:
+    blocks = texts(answer_message(answer(quote("x " * 30, source=LINKED)), k=3))
+    assert (
+        "📄 <https://courier.example/a?b=1&amp;c=2%7Cx|Strike &lt;ends&gt; &amp; more> · 2022-07-06"
+        in blocks
+    )
+    listing = texts(sources_message([SourceInfo(LINKED, 3)]))
+    assert "• <https://courier.example/a?b=1&amp;c=2%7Cx|Strike &lt;ends&gt; &amp; more>" in listing
+    assert "· 2022-07-06 · 3 passages" in listing
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "file:///etc/passwd", "https://a.example/x y", "https://x\n", ""],
+)
+def test_only_plain_web_links_are_linked_else_the_file_name(url: str) -> None:
+    source = Source("release.pdf", None, "A title", url=url or None)
+    assert cited(source) == "📄 release.pdf · undated"
 
 
 def test_also_in_is_shown() -> None:
