@@ -74,33 +74,31 @@ def test_every_kind_is_read_with_its_title_date_and_link(make_desk, newsroom: Pa
     assert "no text layer" in reasons["scan.pdf"]
     assert report.added == 6
     sources = {s.source.path: s.source for s in desk.sources()}
-    assert set(sources) == {
-        "web/strike.html",
-        "exports/week.jsonl#1",
-        "exports/week.jsonl#3",
-        "notes/ferry.md",
-        "release.pdf",
-        "transcript.docx",
+    assert {path: (s.title, s.date, s.url) for path, s in sources.items()} == {
+        "web/strike.html": (
+            "Harbour strike ends",
+            date(2022, 7, 6),
+            "https://courier.example/2022/07/06/harbour-strike-ends",
+        ),
+        "exports/week.jsonl#1": (
+            "Bridge reopens after repairs",
+            date(2022, 7, 8),
+            "https://courier.example/bridge",
+        ),
+        "exports/week.jsonl#3": (
+            "Library extends its hours",
+            date(2022, 7, 9),
+            "https://courier.example/library",
+        ),
+        "notes/ferry.md": (
+            "Ferry timetable changes",
+            date(2022, 7, 5),
+            "https://courier.example/ferry",
+        ),
+        # A PDF and a Word file carry no link.
+        "release.pdf": (make_files.RELEASE_TITLE, date(2023, 3, 14), None),
+        "transcript.docx": (make_files.DOC_TITLE, date(2023, 5, 9), None),
     }
-    page = sources["web/strike.html"]
-    assert (page.title, page.date, page.url) == (
-        "Harbour strike ends",
-        date(2022, 7, 6),
-        "https://courier.example/2022/07/06/harbour-strike-ends",
-    )
-    third = sources["exports/week.jsonl#3"]
-    assert (third.title, third.date, third.url) == (
-        "Library extends its hours",
-        date(2022, 7, 9),
-        "https://courier.example/library",
-    )
-    note = sources["notes/ferry.md"]
-    assert (note.title, note.date, note.url) == (
-        "Ferry timetable changes",
-        date(2022, 7, 5),
-        "https://courier.example/ferry",
-    )
-    assert sources["release.pdf"].url is None and sources["transcript.docx"].url is None
 
 
 def test_quotes_are_verbatim_from_the_stored_text_and_carry_links(

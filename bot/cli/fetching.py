@@ -42,8 +42,8 @@ def fetch_options(func: F) -> F:
 
 def make_fetcher(desk: QuoteDesk, *, allow_private: bool) -> Fetcher:
     """A fetcher that remembers validators in the desk's database."""
+    from retrieval.web.cache import StoreFetchCache
     from retrieval.web.fetch import FetchConfig, Fetcher
-    from retrieval.web.ingest import StoreFetchCache
 
     return Fetcher(
         config=FetchConfig(allow_private_addresses=allow_private),

@@ -34,7 +34,10 @@ import httpx
 
 from retrieval.readers import kind_of
 from retrieval.readers.limits import MAX_RECORDS
-from retrieval.web.fetch import Fetched, Fetcher, FetchError, check_url, gunzip_bounded
+from retrieval.web.bounded import gunzip_bounded
+from retrieval.web.errors import FetchError
+from retrieval.web.fetch import Fetched, Fetcher
+from retrieval.web.urls import check_url
 
 __all__ = [
     "MAX_SITEMAP_DEPTH",

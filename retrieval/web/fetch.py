@@ -1,63 +1,51 @@
-"""Bounded, polite HTTP(S) GETs: :class:`Fetcher`.
+"""Bounded, polite HTTP(S) GETs: :class:`Fetcher`, how it fetches (:class:`FetchConfig`) and
+what it got (:class:`Fetched`).
 
 Every fetch:
 
 - is of an ``http`` or ``https`` URL, at every redirect too (never ``file:``, ``data:``,
-  ``ftp:``...);
+  ``ftp:``...), of a public address unless allowed (:mod:`retrieval.web.urls`);
 - asks robots.txt first (fetched once per scheme, host and port, kept a day, read as RFC 9309
-  says) and waits the host's ``Crawl-delay`` (at most :attr:`FetchConfig.max_crawl_delay`);
-- is conditional when a :class:`FetchCache` knows the URL (``If-None-Match``,
-  ``If-Modified-Since``): an unchanged feed costs one ``304 Not Modified``;
-- reads at most :attr:`FetchConfig.max_bytes` of body, decompressed, in bounded memory, and
-  stops reading past it; takes at most :attr:`FetchConfig.timeout` for the whole response;
+  says) and waits the host's ``Crawl-delay`` (at most :attr:`FetchConfig.max_crawl_delay`;
+  :mod:`retrieval.web.robots`);
+- is conditional when a :class:`~retrieval.web.cache.FetchCache` knows the URL
+  (``If-None-Match``, ``If-Modified-Since``): an unchanged feed costs one ``304 Not Modified``;
+- reads at most :attr:`FetchConfig.max_bytes` of body, decompressed, in bounded memory
+  (:mod:`retrieval.web.bounded`), and stops reading past it; takes at most
+  :attr:`FetchConfig.timeout` for the whole response;
 - fails with one exception type, :class:`FetchError` (``.url``, ``.reason``), whose message
-  says what went wrong in words.
+  says what went wrong in words (:class:`RobotsDisallowedError` when robots.txt says no; both
+  defined in :mod:`retrieval.web.errors`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import ipaddress
-import json
-import logging
-import os
-import socket
-import tempfile
-import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Protocol
 
 import httpx
-from protego import Protego
 
-from retrieval.errors import FetchFailedError
 from retrieval.readers.limits import MAX_TEXT_BYTES
+from retrieval.web.bounded import BoundedDecoder, TooLargeError
+from retrieval.web.cache import CachedResponse, FetchCache
+from retrieval.web.errors import FetchError, RobotsDisallowedError
+from retrieval.web.robots import Hosts, Robots, robots_url
+from retrieval.web.urls import SCHEMES, check_public_address, check_url
 
 __all__ = [
-    "CachedResponse",
-    "FetchCache",
     "FetchConfig",
     "FetchError",
     "Fetched",
     "Fetcher",
-    "JsonFileCache",
-    "MemoryCache",
     "RobotsDisallowedError",
-    "check_url",
     "default_user_agent",
-    "gunzip_bounded",
-    "is_http_url",
 ]
 
-log = logging.getLogger(__name__)
-
-SCHEMES = frozenset({"http", "https"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PROJECT_URL = "https://github.com/quotedesk/quotedesk"
 
@@ -138,57 +126,6 @@ class FetchConfig:
         return self.user_agent.strip().split()[0].split("/")[0]
 
 
-class FetchError(FetchFailedError):
-    """A URL that could not be fetched; ``reason`` says why in words.
-
-    Attributes:
-        url: The URL asked for (not the redirect that failed; the reason names that one).
-        reason: ``"timed out ..."``, ``"too large ..."``, ``"HTTP 404 Not Found"``,
-            ``"not an http(s) URL ..."``, ``"connection refused"``, ``"redirect loop ..."``.
-        status: The HTTP status when the server answered with an error, else ``None``: a
-            404 or 410 means gone, a 5xx may pass.
-    """
-
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
-        super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
-        self.status = status
-
-
-class RobotsDisallowedError(FetchError):
-    """The site's robots.txt does not let quotedesk fetch the URL (or could not be read
-    because the server failed: RFC 9309 then says to fetch nothing)."""
-
-
-@dataclass(frozen=True)
-class CachedResponse:
-    """What is remembered of a URL's last response, to ask for it conditionally next time.
-
-    Attributes:
-        etag: Its ``ETag`` (sent back as ``If-None-Match``).
-        last_modified: Its ``Last-Modified`` (sent back as ``If-Modified-Since``), verbatim.
-        content_hash: SHA-256 of its body, hex: a server without validators that sends the
-            same bytes again is still seen to be unchanged (:attr:`Fetched.unchanged`).
-        fetched_at: When it was fetched (or last confirmed unchanged), aware, UTC.
-    """
-
-    etag: str | None
-    last_modified: str | None
-    content_hash: str | None
-    fetched_at: datetime
-
-
-class FetchCache(Protocol):
-    """Where a :class:`Fetcher` keeps validators, by URL (the URL that answered, after
-    redirects). Implementations: :class:`MemoryCache`, :class:`JsonFileCache`; the store may
-    keep them in the database."""
-
-    def get(self, url: str) -> CachedResponse | None: ...
-
-    def put(self, url: str, response: CachedResponse) -> None: ...
-
-
 @dataclass(frozen=True)
 class Fetched:
     """One fetched URL.
@@ -221,229 +158,6 @@ class Fetched:
     unchanged: bool
 
 
-class MemoryCache:
-    """A :class:`FetchCache` in a dict: for tests and one process's life."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, CachedResponse] = {}
-        self._lock = threading.Lock()
-
-    def get(self, url: str) -> CachedResponse | None:
-        with self._lock:
-            return self._entries.get(url)
-
-    def put(self, url: str, response: CachedResponse) -> None:
-        with self._lock:
-            self._entries[url] = response
-
-
-class JsonFileCache:
-    """A :class:`FetchCache` in a JSON Lines file, one entry a line, the last line of a URL
-    winning.
-
-    A put appends one line (a sitemap of 10,000 pages is 10,000 short appends, not 10,000
-    rewrites of the whole file); the file is compacted, atomically, when opened with many
-    superseded lines. A torn last line (a crash mid-write) or a corrupt file costs only the
-    validators: the next fetch is unconditional.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._entries: dict[str, CachedResponse] = {}
-        self._lock = threading.Lock()
-        lines = self._load()
-        if lines > 2 * len(self._entries) + 100:
-            self._rewrite()
-
-    def get(self, url: str) -> CachedResponse | None:
-        with self._lock:
-            return self._entries.get(url)
-
-    def put(self, url: str, response: CachedResponse) -> None:
-        line = json.dumps(_entry_json(url, response), ensure_ascii=False) + "\n"
-        with self._lock:
-            self._entries[url] = response
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # 0600: the URLs followed may themselves be confidential.
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as out:
-                out.write(line)
-
-    def _load(self) -> int:
-        try:
-            text = self.path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return 0
-        lines = text.splitlines()
-        bad = 0
-        for line in lines:
-            try:
-                url, response = _entry_from_json(json.loads(line))
-            except (ValueError, TypeError, KeyError):
-                bad += 1
-                continue
-            self._entries[url] = response
-        if bad:
-            log.warning("%s: %d unreadable line(s) ignored", self.path, bad)
-        return len(lines)
-
-    def _rewrite(self) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".fetch-cache-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                for url, response in self._entries.items():
-                    out.write(json.dumps(_entry_json(url, response), ensure_ascii=False) + "\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-
-def _entry_json(url: str, response: CachedResponse) -> dict[str, str | None]:
-    return {
-        "url": url,
-        "etag": response.etag,
-        "last_modified": response.last_modified,
-        "content_hash": response.content_hash,
-        "fetched_at": response.fetched_at.isoformat(),
-    }
-
-
-def _entry_from_json(data: dict[str, str | None]) -> tuple[str, CachedResponse]:
-    url, fetched_at = data["url"], data["fetched_at"]
-    if not isinstance(url, str) or not isinstance(fetched_at, str):
-        raise ValueError("url and fetched_at must be strings")
-    when = datetime.fromisoformat(fetched_at)
-    return url, CachedResponse(
-        etag=data.get("etag"),
-        last_modified=data.get("last_modified"),
-        content_hash=data.get("content_hash"),
-        fetched_at=when if when.tzinfo else when.replace(tzinfo=UTC),
-    )
-
-
-def is_http_url(url: str) -> bool:
-    """Whether ``url`` is an absolute ``http`` or ``https`` URL with a host."""
-    try:
-        check_url(url)
-    except FetchError:
-        return False
-    return True
-
-
-def check_url(url: str, schemes: frozenset[str] = SCHEMES) -> httpx.URL:
-    """``url`` parsed, without its fragment.
-
-    Raises:
-        FetchError: It is not an absolute URL with a host and one of ``schemes`` (by default
-            ``http``/``https``: not ``file:``, ``data:``, ``ftp:``, ``javascript:``, nor a bare
-            ``example.com/page``).
-    """
-    try:
-        parsed = httpx.URL(url.strip())
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise FetchError(url, f"not a valid URL ({exc})") from None
-    if parsed.scheme not in schemes:
-        shown = f"{parsed.scheme}:" if parsed.scheme else "no scheme"
-        only = " and ".join(sorted(schemes)) + (" are" if len(schemes) > 1 else " is")
-        raise FetchError(url, f"not an http(s) URL ({shown}); only {only} fetched")
-    if not parsed.host:
-        raise FetchError(url, "not a valid URL (no host)")
-    return parsed.copy_with(fragment=None)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class _Decoder:
-    """Decompresses a body in bounded steps: each step yields at most what is left of the
-    limit (plus one byte, to know it was passed), so a gzip bomb (1 MB that inflates to
-    1 GB) is refused after ``limit`` bytes rather than inflated whole. httpx's own decoders
-    inflate each chunk completely."""
-
-    def __init__(self, encoding: str, limit: int) -> None:
-        self._limit = limit
-        self._total = 0
-        self._raw = False
-        self._started = False
-        # What fitted under the limit of the piece that passed it (for a truncated read).
-        self.overflow = b""
-        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        if not codings:
-            self._z: zlib._Decompress | None = None
-        elif codings in (["gzip"], ["x-gzip"], ["deflate"]):
-            # MAX_WBITS | 32: a gzip or zlib header, whichever is there. "deflate" is meant to
-            # be zlib, but some servers send a raw stream; tried on the first chunk.
-            self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
-            self._raw = codings == ["deflate"]
-        else:
-            # Only gzip and deflate are asked for (Accept-Encoding); anything else is a server
-            # ignoring it.
-            raise ValueError(f"unsupported Content-Encoding {encoding!r}")
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if self._z is None:
-            yield self._count(data)
-            return
-        if self._raw and not self._started:
-            self._started = True
-            try:
-                zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(data[:64], 1)
-            except zlib.error:
-                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-        while data:
-            if self._z.eof:
-                # Concatenated gzip members (RFC 1952 allows several).
-                data = self._z.unused_data + data
-                self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
-            out = self._z.decompress(data, self._limit - self._total + 1)
-            data = self._z.unconsumed_tail
-            if out:
-                yield self._count(out)
-            if not out and not data:
-                break
-
-    def finish(self) -> bool:
-        """Whether the compressed stream was complete."""
-        return self._z is None or self._z.eof
-
-    def _count(self, out: bytes) -> bytes:
-        room = self._limit - self._total
-        self._total += len(out)
-        if self._total > self._limit:
-            self.overflow = out[: max(room, 0)]
-            raise _TooLarge
-        return out
-
-
-def gunzip_bounded(data: bytes, limit: int) -> bytes:
-    """``data`` (gzip) decompressed, refusing more than ``limit`` bytes of output.
-
-    Raises:
-        ValueError: Not gzip, cut short, or larger than ``limit`` once decompressed.
-    """
-    decoder = _Decoder("gzip", limit)
-    try:
-        out = b"".join(decoder.feed(data))
-    except _TooLarge:
-        raise ValueError(f"larger than {limit:,} bytes once decompressed") from None
-    except zlib.error as exc:
-        raise ValueError(f"not valid gzip ({exc})") from None
-    if not decoder.finish():
-        raise ValueError("the gzip stream is cut short")
-    return out
-
-
-@dataclass
-class _Robots:
-    parser: Protego | None  # None: everything allowed (no robots.txt, or a 4xx)
-    refusal: str | None  # set: everything disallowed (the server failed), saying why
-    delay: float
-    expires: float
-
-
 class Fetcher:
     """Fetches http(s) URLs politely and within bounds; see the module's docstring.
 
@@ -466,22 +180,18 @@ class Fetcher:
     ) -> None:
         self.config = config or FetchConfig()
         self.cache = cache
-        self._sleep = sleep
         c = self.config
         self._client = httpx.Client(
             headers={
                 "User-Agent": c.user_agent,
-                # Only codings _Decoder inflates in bounded steps.
+                # Only codings BoundedDecoder inflates in bounded steps.
                 "Accept-Encoding": "gzip, deflate",
             },
             timeout=httpx.Timeout(c.timeout, connect=c.connect_timeout),
             follow_redirects=False,  # followed by hand: each hop's scheme and robots checked
             trust_env=c.trust_env,
         )
-        self._robots: dict[tuple[str, str, int | None], _Robots] = {}
-        self._last_request: dict[tuple[str, str, int | None], float] = {}
-        self._lock = threading.Lock()
-        self._robots_lock = threading.Lock()
+        self._hosts = Hosts(sleep)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -524,7 +234,7 @@ class Fetcher:
         for _ in range(self.config.max_redirects + 1):
             self._check_address(url, current)
             self._check_robots(url, current)
-            self._wait_turn(current)
+            self._hosts.wait_turn(current)
             cached = (
                 self.cache.get(str(current)) if self.cache is not None and conditional else None
             )
@@ -536,7 +246,7 @@ class Fetcher:
             deadline = time.monotonic() + self.config.timeout
             try:
                 with self._client.stream("GET", current, headers=headers) as response:
-                    self._done(current)
+                    self._hosts.done(current)
                     status = response.status_code
                     if status in _REDIRECTS:
                         current = self._redirect(url, current, response, seen)
@@ -654,7 +364,7 @@ class Fetcher:
             # Refused on what the server says, before reading any of it.
             raise FetchError(url, f"{too_large} (it declares {int(declared):,})")
         try:
-            decoder = _Decoder(response.headers.get("content-encoding", ""), limit)
+            decoder = BoundedDecoder(response.headers.get("content-encoding", ""), limit)
         except ValueError as exc:
             raise FetchError(url, str(exc)) from None
         parts: list[bytes] = []
@@ -667,11 +377,11 @@ class Fetcher:
                     )
                 raw += len(chunk)
                 if raw > limit and not truncate:
-                    raise _TooLarge  # more compressed bytes than the limit: no need to inflate
+                    raise TooLargeError  # more compressed bytes than the limit: no need to inflate
                 parts.extend(decoder.feed(chunk))
                 if raw > limit:
                     break  # truncating: enough read (a compressed body that inflates to little)
-        except _TooLarge:
+        except TooLargeError:
             if not truncate:
                 raise FetchError(url, too_large) from None
             return b"".join([*parts, decoder.overflow])
@@ -699,65 +409,32 @@ class Fetcher:
         return f"{type(exc).__name__}: {exc}"
 
     def _check_address(self, url: str, target: httpx.URL) -> None:
-        if self.config.allow_private_addresses:
-            return
-        host = target.host
-        try:
-            found = socket.getaddrinfo(host, target.port or 443, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError):
-            return  # the request itself fails and says why ("host not found")
-        for *_, address in found:
-            ip = ipaddress.ip_address(str(address[0]).partition("%")[0])
-            if not ip.is_global:
-                where = "" if host == str(ip) else f" resolves to {ip}, which"
-                raise FetchError(
-                    url,
-                    f"{host}{where} is not a public address (loopback, private or "
-                    "link-local); refused unless private addresses are allowed "
-                    "(FetchConfig.allow_private_addresses)",
-                )
+        # A method, called at every hop (robots.txt's redirects too): one place that decides,
+        # which a subclass may override.
+        if not self.config.allow_private_addresses:
+            check_public_address(url, target)
 
     # -- robots.txt and Crawl-delay ------------------------------------------------------
 
     def _check_robots(self, url: str, target: httpx.URL) -> None:
-        robots = self._robots_for(url, target)
-        if robots.refusal:
-            raise RobotsDisallowedError(url, robots.refusal)
-        if robots.parser is not None and not robots.parser.can_fetch(
-            str(target), self.config.robots_token
-        ):
-            where = "" if str(target) == url else f" (redirected to {target})"
-            raise RobotsDisallowedError(
-                url,
-                f"disallowed by {_robots_url(target)} for {self.config.robots_token!r}{where}",
-            )
+        robots = self._hosts.robots(target, lambda: self._fetch_robots(url, target))
+        robots.check(url, target, self.config.robots_token)
 
-    def _robots_for(self, url: str, target: httpx.URL) -> _Robots:
-        key = _host_key(target)
-        # One lock for every host: two threads never fetch the same robots.txt at once.
-        with self._robots_lock:
-            known = self._robots.get(key)
-            if known is not None and known.expires > time.monotonic():
-                return known
-            robots = self._fetch_robots(url, target)
-            self._robots[key] = robots
-            return robots
-
-    def _fetch_robots(self, url: str, target: httpx.URL) -> _Robots:
+    def _fetch_robots(self, url: str, target: httpx.URL) -> Robots:
         """robots.txt for ``target``'s host, read as RFC 9309 section 2.3.1 says: 2xx parsed;
         more than five redirects or a 4xx ("unavailable") allows everything; a 5xx
         ("unreachable") disallows everything. 429 Too Many Requests is taken as unreachable
         too: the server is asking us to go away, not saying there are no rules."""
         c = self.config
         now = time.monotonic()
-        allow_all = _Robots(None, None, 0.0, now + c.robots_ttl)
-        location = check_url(_robots_url(target))
+        allow_all = Robots.allow_all(now + c.robots_ttl)
+        location = check_url(robots_url(target))
         for _ in range(6):  # the first request and five redirects (RFC 9309 2.3.1.2)
-            self._wait_turn(location)
+            self._hosts.wait_turn(location)
             deadline = time.monotonic() + c.timeout
             try:
                 with self._client.stream("GET", location) as response:
-                    self._done(location)
+                    self._hosts.done(location)
                     status = response.status_code
                     if status in _REDIRECTS and response.headers.get("location"):
                         try:
@@ -771,18 +448,17 @@ class Fetcher:
                     if 200 <= status < 300:
                         limit = c.robots_max_bytes
                         body = self._read(url, response, limit, deadline, truncate=True)
-                        parser = Protego.parse(body.decode("utf-8", errors="replace"))
-                        delay = parser.crawl_delay(c.robots_token) or 0.0
-                        return _Robots(
-                            parser, None, min(max(delay, 0.0), c.max_crawl_delay), allow_all.expires
+                        return Robots.parse(
+                            body,
+                            c.robots_token,
+                            max_delay=c.max_crawl_delay,
+                            expires=allow_all.expires,
                         )
                     if 400 <= status < 500 and status != 429:
                         return allow_all
-                    return _Robots(
-                        None,
+                    return Robots.refuse_all(
                         f"{location} answered HTTP {status}; until it can be read, RFC 9309 "
                         "says to fetch nothing from the host",
-                        0.0,
                         now + c.robots_retry,
                     )
             except httpx.HTTPError as exc:
@@ -790,30 +466,6 @@ class Fetcher:
                 reason = self._network_reason(exc)
                 raise FetchError(url, f"{reason} (fetching {location})") from exc
         return allow_all
-
-    def _wait_turn(self, target: httpx.URL) -> None:
-        key = _host_key(target)
-        with self._lock:
-            robots = self._robots.get(key)
-            last = self._last_request.get(key)
-        if robots is None or last is None or robots.delay <= 0:
-            return
-        wait = last + robots.delay - time.monotonic()
-        if wait > 0:
-            self._sleep(wait)
-
-    def _done(self, target: httpx.URL) -> None:
-        with self._lock:
-            self._last_request[_host_key(target)] = time.monotonic()
-
-
-def _host_key(url: httpx.URL) -> tuple[str, str, int | None]:
-    # robots.txt rules apply per scheme, host and port (RFC 9309 2.3).
-    return (url.scheme, url.host, url.port)
-
-
-def _robots_url(url: httpx.URL) -> str:
-    return str(url.copy_with(path="/robots.txt", query=None, fragment=None))
 
 
 def _media_type(header: str | None) -> tuple[str | None, str | None]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from retrieval.errors import QuotedeskError
-from retrieval.web.fetch import check_url
+from retrieval.web.urls import check_url
 
 __all__ = ["follow", "is_watched_file", "parse_interval", "split_targets"]
 

@@ -16,7 +16,6 @@ import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -24,10 +23,10 @@ from retrieval.embedder import Encoder
 from retrieval.ingest import Batch, IngestReport, Progress, collection_name
 from retrieval.readers import UnreadableFileError, read_articles
 from retrieval.readers.limits import MAX_BINARY_BYTES
-from retrieval.records import FetchRecord
 from retrieval.store import Store
 from retrieval.web.discover import classify, feed_links, walk_sitemap
-from retrieval.web.fetch import CachedResponse, Fetched, Fetcher, FetchError
+from retrieval.web.errors import FetchError
+from retrieval.web.fetch import Fetched, Fetcher
 
 if TYPE_CHECKING:
     from retrieval.engine import QuoteDesk
@@ -37,30 +36,6 @@ if TYPE_CHECKING:
 MAX_PAGES = 1_000
 # The longest document name kept whole; a longer URL is cut and told apart by its digest.
 MAX_PATH = 1_000
-
-
-class StoreFetchCache:
-    """The fetcher's validators kept in the corpus database (``fetched_urls``), so that a
-    restarted ``follow`` or another replica asks conditionally too."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def get(self, url: str) -> CachedResponse | None:
-        record = self.store.fetch_record(url)
-        if record is None:
-            return None
-        return CachedResponse(
-            etag=record.etag,
-            last_modified=record.last_modified,
-            content_hash=record.content_hash,
-            fetched_at=datetime.now(UTC),
-        )
-
-    def put(self, url: str, response: CachedResponse) -> None:
-        self.store.record_fetch(
-            FetchRecord(url, response.etag, response.last_modified, response.content_hash)
-        )
 
 
 @dataclass

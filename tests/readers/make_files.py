@@ -4,16 +4,13 @@ PDFs are drawn with reportlab (two layouts unlike each other and unlike any corp
 release on a letterhead with justified, hyphenated lines and "Page N of M" footers; a report
 with a title page, indented paragraphs and no space between them), and edited with pypdf
 (encryption, 10,000 blank pages). Word files are made with python-docx, and their zips edited
-with zipfile (a zip bomb, a DOCTYPE declaring entities). :func:`measure` gives a reader's
-figures on the newsroom-2022 set, for the slow tests.
+with zipfile (a zip bomb, a DOCTYPE declaring entities). The newsroom-2022 set's figures are
+in tests/readers/newsroom.py.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import re
-import time
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -582,49 +579,3 @@ def not_word_zip(path: Path) -> Path:
     with zipfile.ZipFile(path, "w") as out:
         out.writestr("readme.txt", "hello")
     return path
-
-
-# -- the newsroom set --
-
-NEWSROOM = Path(__file__).resolve().parents[2].parent / "shared/eval/newsroom-2022"
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _twin_paragraphs(key: str) -> list[str]:
-    lines = (NEWSROOM / "txt" / f"rtqa_{key}.txt").read_text(encoding="utf-8").split("\n")
-    return [_normal(p) for p in re.split(r"\n\s*\n", "\n".join(lines[1:])) if _normal(p)]
-
-
-def measure(fmt: str) -> dict[str, float]:
-    """Date, title, chrome and paragraph figures of one format of the newsroom set."""
-    from retrieval.readers import read_articles
-
-    truth = [json.loads(line) for line in (NEWSROOM / "truth.jsonl").open(encoding="utf-8")]
-    rows = [t for t in truth if t["format"] == fmt]
-    dates = titles = chrome = paragraphs = found = 0
-    elapsed = 0.0
-    for row in rows:
-        data = (NEWSROOM / "corpus" / row["file"]).read_bytes()
-        started = time.perf_counter()
-        article = read_articles(row["file"], data).articles[0]
-        elapsed += time.perf_counter() - started
-        dates += (article.date.isoformat() if article.date else None) == row["date"]
-        titles += (article.title or "").strip() == row["title"].strip()
-        lines = {_normal(line) for line in article.text.split("\n")}
-        chrome += sum(_normal(c) in lines for c in row["chrome"])
-        # Found inside one of our paragraphs: one glued to the next is found, a split one not.
-        ours = [_normal(p) for p in article.text.split("\n\n")]
-        for paragraph in _twin_paragraphs(row["key"]):
-            if len(paragraph) >= 40:
-                paragraphs += 1
-                found += any(paragraph in p for p in ours)
-    return {
-        "date": dates / len(rows),
-        "title": titles / len(rows),
-        "chrome": chrome,
-        "paragraphs": found / paragraphs,
-        "ms": elapsed / len(rows) * 1000,
-    }

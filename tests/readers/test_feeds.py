@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
-import json
 import re
-import sys
-import types
-from collections.abc import Iterator
 from datetime import date
-from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
 from retrieval.readers import UnreadableFileError, feeds, read_articles
-from retrieval.readers.base import Article, Extraction
+from retrieval.readers.base import Extraction
+from tests.readers import newsroom
 
-NEWSROOM = Path(__file__).resolve().parents[2].parent / "shared/eval/newsroom-2022"
+pytestmark = pytest.mark.usefixtures("web")
+
 P1 = "The council voted on Friday night to approve the budget after a long debate."
 P2 = "The mayor said she was pleased with the outcome and thanked the members."
 LONG = " ".join(
     f"Sentence {n} of the article says more about the council and its vote." for n in range(20)
 )
-
-
-class _Paragraphs(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = [""]
-
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        if tag in ("p", "br", "li", "h1", "h2", "div"):
-            self.found.append("")
-
-    def handle_data(self, data: str) -> None:
-        self.found[-1] += data
-
-
-def _fallback_article_from_html(html: str | bytes, **meta: object) -> Article:
-    """Stands in for the web reader where it is not there: <p> text, nothing clever."""
-    parser = _Paragraphs()
-    parser.feed(html.decode() if isinstance(html, bytes) else html)
-    return Article.from_paragraphs(parser.found, **meta)  # type: ignore[arg-type]
-
-
-@pytest.fixture(autouse=True)
-def web(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The web reader: the real one when it can be imported, else a minimal stand-in."""
-    try:
-        importlib.import_module("retrieval.readers.web")
-    except ImportError:
-        fake = types.ModuleType("retrieval.readers.web")
-        fake.article_from_html = _fallback_article_from_html  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "retrieval.readers.web", fake)
-    yield
 
 
 def rss(items: str, *, prolog: str = '<?xml version="1.0" encoding="UTF-8"?>') -> bytes:
@@ -267,29 +230,10 @@ def test_a_relative_link_is_no_link() -> None:
 # --- the newsroom set -----------------------------------------------------------------------
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not NEWSROOM.is_dir(), reason="newsroom-2022 not present")
+@newsroom.required
 def test_newsroom_feeds() -> None:
-    truth = [json.loads(line) for line in (NEWSROOM / "truth.jsonl").open()]
-    wanted = [t for t in truth if t["format"] == "rss"]
-    by_url: dict[str, list[Article]] = {}
-    for path in sorted((NEWSROOM / "corpus/feeds").glob("*.xml")):
-        found = read_articles(path.name, path.read_bytes())
-        assert found.skipped == []
-        for article in found.articles:
-            by_url.setdefault(article.url or "", []).append(article)
-    assert sum(len(v) for v in by_url.values()) == len(wanted)
-    present = total = 0
-    for t in wanted:
-        (article,) = by_url[t["url"]]
-        assert (article.title, str(article.date)) == (t["title"], t["date"])
-        twin = (NEWSROOM / "txt" / f"rtqa_{t['key']}.txt").read_text(encoding="utf-8")
-        paragraphs = [_norm(p) for p in re.split(r"\n\s*\n", twin)[1:]]
-        paragraphs = [p for p in paragraphs if len(p) >= 40]
-        total += len(paragraphs)
-        present += sum(p in _norm(article.text) for p in paragraphs)
-    assert present >= 0.99 * total
+    figures = newsroom.measure("rss")
+    assert figures.skipped == 0
+    assert figures.date == figures.title == figures.url == 1
+    assert figures.paragraphs >= 0.99

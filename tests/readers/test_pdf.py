@@ -16,8 +16,7 @@ import pytest
 
 from retrieval.readers import Article, UnreadableFileError, read_articles
 from retrieval.readers import pdf as pdf_reader
-from tests.readers import make_files
-from tests.readers.make_files import NEWSROOM, measure
+from tests.readers import make_files, newsroom
 
 
 def read(path: Path) -> Article:
@@ -227,11 +226,11 @@ def test_glue_uses_the_documents_own_words() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not NEWSROOM.exists(), reason="the newsroom-2022 set is not here")
+@newsroom.required
 def test_newsroom_pdfs() -> None:
-    figures = measure("pdf")
-    assert figures["date"] >= 0.98
-    assert figures["title"] >= 0.97
-    assert figures["chrome"] == 0
-    assert figures["paragraphs"] >= 0.99
-    assert figures["ms"] < 250  # some 35 ms here; generous for a loaded machine
+    figures = newsroom.measure("pdf")
+    assert figures.date >= 0.98
+    assert figures.title >= 0.97
+    assert figures.chrome == 0
+    assert figures.paragraphs >= 0.99
+    assert figures.ms < 250  # some 35 ms here; generous for a loaded machine

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -14,11 +13,11 @@ from retrieval.passages import find_title
 from retrieval.readers import UnreadableFileError, read_articles
 from retrieval.readers.base import Article
 from retrieval.readers.plain import read, read_markdown, read_text
+from tests.readers import newsroom
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 SHARED = ROOT.parent / "shared/eval"
-NEWSROOM = SHARED / "newsroom-2022"
 RTQA = SHARED / "rtqa-2022/corpus"
 
 
@@ -174,21 +173,36 @@ def test_empty_front_matter() -> None:
     assert md("---\n---\n\nBody text.\n").text == "Body text."
 
 
-def test_toml_and_multimarkdown_metadata() -> None:
-    toml = md('+++\ntitle = "T"\ndate = 2022-07-01\nurl = "https://e.com/t"\n+++\n\nBody.\n')
-    assert (toml.title, toml.date, toml.url, toml.text) == (
-        "T",
+@pytest.mark.parametrize(
+    ("text", "title", "url", "body"),
+    [
+        pytest.param(
+            '+++\ntitle = "T"\ndate = 2022-07-01\nurl = "https://e.com/t"\n+++\n\nBody.\n',
+            "T",
+            "https://e.com/t",
+            "Body.",
+            id="toml",
+        ),
+        pytest.param(
+            "Title: The vote\nDate: 2022-07-01\nLink: https://e.com/v\n\nBody text.\n",
+            "The vote",
+            "https://e.com/v",
+            "Body text.",
+            id="multimarkdown",
+        ),
+    ],
+)
+def test_toml_and_multimarkdown_metadata(text: str, title: str, url: str, body: str) -> None:
+    article = md(text)
+    assert (article.title, article.date, article.url, article.text) == (
+        title,
         date(2022, 7, 1),
-        "https://e.com/t",
-        "Body.",
+        url,
+        body,
     )
-    mmd = md("Title: The vote\nDate: 2022-07-01\nLink: https://e.com/v\n\nBody text.\n")
-    assert (mmd.title, mmd.date, mmd.url, mmd.text) == (
-        "The vote",
-        date(2022, 7, 1),
-        "https://e.com/v",
-        "Body text.",
-    )
+
+
+def test_a_first_line_with_a_colon_is_not_metadata() -> None:
     prose = md("Update: the council met again.\n\nBody text.\n")
     assert "Update: the council met again." in prose.text + (prose.title or "")
 
@@ -277,25 +291,9 @@ def test_hostile_front_matter_is_refused_quietly() -> None:
 # --- the newsroom set -----------------------------------------------------------------------
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not NEWSROOM.is_dir(), reason="newsroom-2022 not present")
+@newsroom.required
 def test_newsroom_notes() -> None:
-    truth = [json.loads(line) for line in (NEWSROOM / "truth.jsonl").open()]
-    notes = [t for t in truth if t["format"] == "md"]
-    assert notes
-    present = total = 0
-    for t in notes:
-        article = read_markdown((NEWSROOM / "corpus" / t["file"]).read_bytes())
-        assert article.title == t["title"]
-        assert article.url == t["url"]
-        assert str(article.date) == str(t["date"])
-        twin = (NEWSROOM / "txt" / f"rtqa_{t['key']}.txt").read_text(encoding="utf-8")
-        wanted = [_norm(p) for p in re.split(r"\n\s*\n", twin)[1:]]
-        wanted = [p for p in wanted if len(p) >= 40]
-        total += len(wanted)
-        present += sum(p in _norm(article.text) for p in wanted)
-    assert present >= 0.99 * total
+    figures = newsroom.measure("md")
+    assert figures.date == figures.title == figures.url == 1
+    assert figures.paragraphs >= 0.99

@@ -8,23 +8,17 @@ import json
 import random
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from retrieval.readers import read_articles
-from retrieval.readers.base import Article, UnreadableFileError, clean_line
-from retrieval.readers.web import (
-    article_from_html,
-    decode,
-    main_text,
-    page_title,
-    page_url,
-    paragraphs,
-    parse,
-    publication_date,
-    read,
-)
+from retrieval.readers.base import Article, UnreadableFileError
+from retrieval.readers.web import article_from_html, read
+from retrieval.readers.web.metadata import page_title, page_url
+from retrieval.readers.web.page import decode, parse
+from retrieval.readers.web.published import publication_date
+from retrieval.readers.web.text import main_text, paragraphs
+from tests.readers import newsroom
 
 # Paragraphs of a story, long and short, as the templates below carry them.
 STORY = [
@@ -632,38 +626,16 @@ def test_hostile_input_gives_an_article_or_a_named_error(name: str) -> None:
 
 # --- the newsroom-2022 set ------------------------------------------------------------------
 
-NEWSROOM_2022 = Path(__file__).resolve().parents[2].parent / "shared/eval/newsroom-2022"
-
 
 @pytest.mark.slow
-@pytest.mark.skipif(not NEWSROOM_2022.is_dir(), reason="no newsroom-2022 set beside the repo")
+@newsroom.required
 def test_newsroom_2022_web_pages() -> None:
     """Over the set's saved pages: dates, titles, links as the truth says, no furniture in the
     text, the plain-text twin's paragraphs all there, and fast."""
-    truth = [json.loads(line) for line in (NEWSROOM_2022 / "truth.jsonl").open(encoding="utf-8")]
-    pages = [row for row in truth if row["format"] == "html"]
-    assert pages
-    dates = titles = urls = with_url = chrome = twin_paragraphs = found = 0
-    elapsed = 0.0
-    for row in pages:
-        data = (NEWSROOM_2022 / "corpus" / row["file"]).read_bytes()
-        start = time.perf_counter()
-        (article,) = read(data, name=row["file"], kind="html").articles
-        elapsed += time.perf_counter() - start
-        dates += (article.date.isoformat() if article.date else None) == row["date"]
-        titles += (article.title or "").strip() == (row["title"] or "").strip()
-        if row["url"]:
-            with_url += 1
-            urls += article.url == row["url"]
-        chrome += sum(line in article.text for line in row["chrome"])
-        twin = (NEWSROOM_2022 / "txt" / f"rtqa_{row['key']}.txt").read_text(encoding="utf-8")
-        for paragraph in twin.partition("\n")[2].split("\n\n"):
-            if len(paragraph := clean_line(paragraph)) >= 40:
-                twin_paragraphs += 1
-                found += paragraph in article.text
-    assert dates / len(pages) >= 0.98
-    assert titles / len(pages) >= 0.97
-    assert urls == with_url
-    assert chrome == 0
-    assert found / twin_paragraphs >= 0.99
-    assert elapsed / len(pages) <= 0.060
+    figures = newsroom.measure("html")
+    assert figures.date >= 0.98
+    assert figures.title >= 0.97
+    assert figures.url == 1
+    assert figures.chrome == 0
+    assert figures.paragraphs >= 0.99
+    assert figures.ms <= 60

@@ -11,8 +11,7 @@ import pytest
 
 from retrieval.readers import Article, UnreadableFileError, UnsupportedKindError, read_articles
 from retrieval.readers import word as word_reader
-from tests.readers import make_files
-from tests.readers.make_files import NEWSROOM, measure
+from tests.readers import make_files, newsroom
 
 
 def read(path: Path) -> Article:
@@ -157,11 +156,11 @@ def test_old_binary_word_is_not_a_kind_read() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not NEWSROOM.exists(), reason="the newsroom-2022 set is not here")
+@newsroom.required
 def test_newsroom_word_files() -> None:
-    figures = measure("docx")
-    assert figures["date"] >= 0.98
-    assert figures["title"] >= 0.97
-    assert figures["chrome"] == 0
-    assert figures["paragraphs"] >= 0.99
-    assert figures["ms"] < 150  # some 13 ms here
+    figures = newsroom.measure("docx")
+    assert figures.date >= 0.98
+    assert figures.title >= 0.97
+    assert figures.chrome == 0
+    assert figures.paragraphs >= 0.99
+    assert figures.ms < 150  # some 13 ms here

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from retrieval.web.fetch import FetchConfig, Fetcher, MemoryCache
+from retrieval.web.cache import MemoryCache
+from retrieval.web.fetch import FetchConfig, Fetcher
 from tests.web.site import Site
 
 # Tight bounds, so a test that goes wrong fails in seconds; no proxies from the environment;

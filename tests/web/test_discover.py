@@ -16,7 +16,8 @@ from retrieval.web.discover import (
     walk_sitemap,
     xml_root,
 )
-from retrieval.web.fetch import Fetched, Fetcher, FetchError
+from retrieval.web.errors import FetchError
+from retrieval.web.fetch import Fetched, Fetcher
 from tests.web.site import Page, Site
 
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'

@@ -13,19 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from retrieval.web.fetch import (
-    CachedResponse,
-    FetchConfig,
-    Fetcher,
-    FetchError,
-    JsonFileCache,
-    MemoryCache,
-    RobotsDisallowedError,
-    check_url,
-    default_user_agent,
-    gunzip_bounded,
-    is_http_url,
-)
+from retrieval.web.bounded import gunzip_bounded
+from retrieval.web.cache import CachedResponse, JsonFileCache, MemoryCache
+from retrieval.web.errors import FetchError, RobotsDisallowedError
+from retrieval.web.fetch import FetchConfig, Fetcher, default_user_agent
+from retrieval.web.urls import check_url, is_http_url
 from tests.web.conftest import TEST_CONFIG
 from tests.web.site import Page, Site, closed_port
 

@@ -4,8 +4,10 @@ stopping; parse_interval."""
 from __future__ import annotations
 
 import _thread
+import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,11 +24,42 @@ def never(_: object) -> None:
     raise AssertionError("not expected to be called")
 
 
-def follow_in_thread(**kwargs: object) -> tuple[threading.Thread, threading.Event]:
+@contextlib.contextmanager
+def following(**kwargs: object) -> Iterator[threading.Thread]:
+    """``follow(**kwargs)`` in a thread for the ``with`` block, stopped by its stop event at the
+    block's end (and waited for, at most WAIT seconds)."""
     stop = threading.Event()
     thread = threading.Thread(target=follow, kwargs={**kwargs, "stop": stop}, daemon=True)
     thread.start()
-    return thread, stop
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(WAIT)
+
+
+def watching(
+    folder: Path, ingest_folder: Callable[[Path], None], *, debounce: float = 0.1, **kwargs: object
+) -> contextlib.AbstractContextManager[threading.Thread]:
+    """:func:`following` one folder and nothing else (its hourly round never comes), a change
+    ingested after ``debounce`` seconds and 0.05 s of quiet."""
+    return following(
+        targets=[str(folder)],
+        every=60.0,
+        ingest_url=never,
+        ingest_folder=ingest_folder,
+        debounce=debounce,
+        quiet=0.05,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """An empty folder to watch."""
+    path = tmp_path / "corpus"
+    path.mkdir()
+    return path
 
 
 class Calls:
@@ -180,13 +213,11 @@ def test_a_reporter_that_fails_is_survived(site: Site, fetcher: Fetcher):
 
 def test_stop_cuts_the_wait_between_polls_short(site: Site):
     calls = Calls()
-    thread, stop = follow_in_thread(
+    with following(
         targets=[site.url("/a")], every=3600.0, ingest_url=calls, ingest_folder=never
-    )
-    assert calls.wait_for(1)
-    started = time.monotonic()
-    stop.set()
-    thread.join(WAIT)
+    ) as thread:
+        assert calls.wait_for(1)
+        started = time.monotonic()
     assert not thread.is_alive() and time.monotonic() - started < 2
     assert len(calls.seen) == 1
 
@@ -194,58 +225,32 @@ def test_stop_cuts_the_wait_between_polls_short(site: Site):
 # -- folders --------------------------------------------------------------------------------
 
 
-def test_a_folder_is_ingested_at_the_start_and_after_each_change(tmp_path: Path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "first.txt").write_text("first")
+def test_a_folder_is_ingested_at_the_start_and_after_each_change(folder: Path):
+    (folder / "first.txt").write_text("first")
     calls = Calls()
-    thread, stop = follow_in_thread(
-        targets=[str(corpus)],
-        every=60.0,
-        ingest_url=never,
-        ingest_folder=calls,
-        debounce=0.2,
-        quiet=0.05,
-    )
-    try:
+    with watching(folder, calls, debounce=0.2) as thread:
         assert calls.wait_for(1), "no ingest at the start"
-        (corpus / "second.txt").write_text("second")
+        (folder / "second.txt").write_text("second")
         assert calls.wait_for(2), "the new file was not noticed"
-        (corpus / "sub").mkdir()
-        (corpus / "sub" / "third.md").write_text("third")
+        (folder / "sub").mkdir()
+        (folder / "sub" / "third.md").write_text("third")
         assert calls.wait_for(3), "a file in a subfolder was not noticed"
-        assert calls.seen == [corpus] * len(calls.seen)
-    finally:
-        stop.set()
-        thread.join(WAIT)
+        assert calls.seen == [folder] * len(calls.seen)
     assert not thread.is_alive(), "the stop event did not end the watcher"
 
 
-def test_hidden_and_temporary_files_are_not_worth_an_ingest(tmp_path: Path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
+def test_hidden_and_temporary_files_are_not_worth_an_ingest(folder: Path):
     calls = Calls()
-    thread, stop = follow_in_thread(
-        targets=[str(corpus)],
-        every=60.0,
-        ingest_url=never,
-        ingest_folder=calls,
-        debounce=0.1,
-        quiet=0.05,
-    )
-    try:
+    with watching(folder, calls):
         assert calls.wait_for(1)
-        (corpus / ".hidden.txt").write_text("x")
-        (corpus / ".git").mkdir()
-        (corpus / ".git" / "index").write_text("x")
-        (corpus / "draft.txt.tmp").write_text("x")
-        (corpus / "~$report.docx").write_text("x")
+        (folder / ".hidden.txt").write_text("x")
+        (folder / ".git").mkdir()
+        (folder / ".git" / "index").write_text("x")
+        (folder / "draft.txt.tmp").write_text("x")
+        (folder / "~$report.docx").write_text("x")
         assert not calls.wait_for(2, timeout=0.5)
-        (corpus / "real.txt").write_text("x")
+        (folder / "real.txt").write_text("x")
         assert calls.wait_for(2)
-    finally:
-        stop.set()
-        thread.join(WAIT)
 
 
 def test_is_watched_file():
@@ -256,33 +261,19 @@ def test_is_watched_file():
         assert not is_watched_file(root / name, root), name
 
 
-def test_a_failing_folder_ingest_is_reported_and_watching_goes_on(tmp_path: Path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
+def test_a_failing_folder_ingest_is_reported_and_watching_goes_on(folder: Path):
     errors = Calls()
     attempts = Calls()
 
-    def ingest(folder: Path) -> None:
-        attempts(folder)
+    def ingest(path: Path) -> None:
+        attempts(path)
         raise RuntimeError("the database is locked")
 
-    thread, stop = follow_in_thread(
-        targets=[str(corpus)],
-        every=60.0,
-        ingest_url=never,
-        ingest_folder=ingest,
-        on_error=lambda target, exc: errors((target, str(exc))),
-        debounce=0.1,
-        quiet=0.05,
-    )
-    try:
+    with watching(folder, ingest, on_error=lambda target, exc: errors((target, str(exc)))):
         assert errors.wait_for(1)
-        (corpus / "new.txt").write_text("x")
+        (folder / "new.txt").write_text("x")
         assert attempts.wait_for(2) and errors.wait_for(2)
-        assert errors.seen[0] == (str(corpus), "the database is locked")
-    finally:
-        stop.set()
-        thread.join(WAIT)
+        assert errors.seen[0] == (str(folder), "the database is locked")
 
 
 def test_max_rounds_one_ingests_everything_once_and_returns(tmp_path: Path, site: Site):
@@ -307,17 +298,13 @@ def test_max_rounds_one_ingests_everything_once_and_returns(tmp_path: Path, site
 def test_urls_and_folders_together_stop_on_the_event(tmp_path: Path, site: Site):
     urls = Calls()
     folders = Calls()
-    thread, stop = follow_in_thread(
+    with following(
         targets=[site.url("/feed"), str(tmp_path)],
         every=0.05,
         ingest_url=urls,
         ingest_folder=folders,
-    )
-    try:
+    ) as thread:
         assert urls.wait_for(3) and folders.wait_for(1)
-    finally:
-        stop.set()
-        thread.join(WAIT)
     assert not thread.is_alive()
     assert not [t for t in threading.enumerate() if t.name.startswith("quotedesk-follow")]
 

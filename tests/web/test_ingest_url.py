@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from retrieval.errors import FetchFailedError
+from retrieval.web.cache import StoreFetchCache
 from retrieval.web.fetch import Fetcher
-from retrieval.web.ingest import StoreFetchCache, document_name, ingest_into
+from retrieval.web.ingest import document_name, ingest_into
 from tests.web.conftest import TEST_CONFIG
 from tests.web.site import Page, Site
 
