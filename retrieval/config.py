@@ -14,10 +14,6 @@ from pathlib import Path
 from retrieval.errors import DataDirError, InvalidArgumentError
 
 DEFAULT_DATA_DIR = ".quotedesk"
-# Handled Slack deliveries and feedback are kept this many days: Slack retries a delivery
-# within minutes, and a month of feedback is enough to read; older rows are personal data
-# (user and channel ids, questions) kept for nothing.
-DEFAULT_RETENTION_DAYS = 30
 # Created readable by its owner only: the database holds the corpus and who asked what.
 DATA_DIR_MODE = 0o700
 DATABASE_FILE_MODE = 0o600
@@ -40,8 +36,6 @@ class Settings:
         database_url: Any SQLAlchemy URL; defaults to SQLite inside ``data_dir``.
         model_path: A local sentence-transformers folder; ``None`` means the packaged
             all-MiniLM-L6-v2.
-        retention_days: Days to keep handled Slack deliveries and feedback
-            (``QUOTEDESK_RETENTION_DAYS``, at least 1).
         encoder: The sentence encoder's backend, one of :data:`ENCODERS`
             (``QUOTEDESK_ENCODER``, default :data:`DEFAULT_ENCODER`).
         model_cache: Where the ONNX encoders are built and cached
@@ -57,7 +51,6 @@ class Settings:
     data_dir: Path
     database_url: str
     model_path: str | None = None
-    retention_days: int = DEFAULT_RETENTION_DAYS
     encoder: str = DEFAULT_ENCODER
     model_cache: Path | None = None
 
@@ -73,19 +66,17 @@ class Settings:
         data_dir: str | os.PathLike[str] | None = None,
         database_url: str | None = None,
         model_path: str | None = None,
-        retention_days: int | None = None,
         encoder: str | None = None,
         model_cache: str | os.PathLike[str] | None = None,
     ) -> Settings:
         """Fill what was not given from the environment.
 
-        ``QUOTEDESK_DATA_DIR``, ``DATABASE_URL``, ``QUOTEDESK_MODEL``,
-        ``QUOTEDESK_RETENTION_DAYS``, ``QUOTEDESK_ENCODER`` and ``QUOTEDESK_MODEL_CACHE`` stand
-        in for the arguments.
+        ``QUOTEDESK_DATA_DIR``, ``DATABASE_URL``, ``QUOTEDESK_MODEL``, ``QUOTEDESK_ENCODER``
+        and ``QUOTEDESK_MODEL_CACHE`` stand in for the arguments. (How long the bot keeps its
+        records, ``QUOTEDESK_RETENTION_DAYS``, is the bot's setting: ``bot/slack/config.py``.)
 
         Raises:
-            InvalidArgumentError: ``QUOTEDESK_RETENTION_DAYS`` is not a whole number of days
-                of at least 1, or ``QUOTEDESK_ENCODER`` names no backend.
+            InvalidArgumentError: ``QUOTEDESK_ENCODER`` names no backend.
         """
         folder = Path(data_dir or os.environ.get("QUOTEDESK_DATA_DIR") or DEFAULT_DATA_DIR)
         folder = folder.expanduser().resolve()
@@ -96,7 +87,6 @@ class Settings:
             data_dir=folder,
             database_url=_normalize_url(url),
             model_path=model_path or os.environ.get("QUOTEDESK_MODEL") or None,
-            retention_days=_retention(retention_days),
             encoder=parse_encoder(encoder or os.environ.get("QUOTEDESK_ENCODER") or None),
             model_cache=_folder(model_cache or os.environ.get("QUOTEDESK_MODEL_CACHE")),
         )
@@ -180,21 +170,6 @@ def parse_encoder(value: str | None) -> str:
             f"QUOTEDESK_ENCODER must be one of {', '.join(ENCODERS)}, not {value!r}"
         )
     return name
-
-
-def _retention(days: int | None) -> int:
-    raw = os.environ.get("QUOTEDESK_RETENTION_DAYS", "").strip() if days is None else str(days)
-    if not raw:
-        return DEFAULT_RETENTION_DAYS
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise InvalidArgumentError(
-            f"QUOTEDESK_RETENTION_DAYS must be a whole number of days, at least 1, not {raw!r}"
-        )
-    return value
 
 
 def _normalize_url(url: str) -> str:

@@ -203,17 +203,6 @@ class CollectionInfo:
     documents: int
 
 
-@dataclass(frozen=True)
-class Feedback:
-    """A 👍 or 👎 on an answer, with the quotes the user saw."""
-
-    vote: str
-    question: str
-    quotes: tuple[dict[str, Any], ...]
-    user_id: str | None = None
-    channel_id: str | None = None
-
-
 class SchemaState(StrEnum):
     """Where a database's schema stands against the revisions this release knows."""
 

@@ -1,6 +1,8 @@
-"""The schema's migrations, on SQLite and PostgreSQL: a new database is created at head, one
-behind is refused until ``quotedesk db upgrade``, a store of the release before migrations is
-adopted with every row, and the revisions agree with the models."""
+"""The schema's migrations, on SQLite and PostgreSQL: the corpus's history and the bot's, in one
+database. A new database is created at head, one behind (on either history) is refused until
+``quotedesk db upgrade``, a store of the release before migrations is adopted with every row,
+the bot's tables kept by the corpus's revisions 0001-0005 are adopted by the bot's history with
+theirs, and each history's revisions agree with its models."""
 
 from __future__ import annotations
 
@@ -19,10 +21,14 @@ from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from bot.cli import cli, common
+from bot.store import BotStore, Feedback, status_all, upgrade_all
+from bot.store import migrate as bot_migrate
+from bot.store.schema import VERSION_TABLE as BOT_VERSION_TABLE
+from bot.store.schema import BotBase
 from retrieval import QuoteDesk, RetrievalConfig, Settings
 from retrieval.errors import SchemaAheadError, SchemaBehindError, SchemaError
 from retrieval.ingest import choose_collection
-from retrieval.records import CarriedRows, CollectionInfo, Feedback, SchemaState
+from retrieval.records import CarriedRows, CollectionInfo, SchemaState
 from retrieval.store import Store, schema_status, upgrade
 from retrieval.store.migrate import alembic_config, head, scripts
 from retrieval.store.schema import Base
@@ -40,6 +46,16 @@ TEXT_DOC = (
     "0005 documents text and url: the extracted text a document's quotes stand in, its link; "
     "fetches"
 )
+HANDOVER_DOC = (
+    "0006 bot records leave the corpus: its delivery and feedback tables are the bot's "
+    "history's now"
+)
+CORPUS_DOCS = (BASELINE_DOC, COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC, TEXT_DOC, HANDOVER_DOC)
+BOT_BASELINE_DOC = "b0001 baseline: the bot's tables as the corpus's revisions 0001-0005 kept them"
+BOT_TABLES = frozenset(BotBase.metadata.tables)
+# What each history's comparison leaves out: the other history's tables and version table.
+NOT_CORPUS = BOT_TABLES | {BOT_VERSION_TABLE}
+NOT_BOT = frozenset(Base.metadata.tables) | {"alembic_version"}
 FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
 
 
@@ -70,10 +86,41 @@ def migrate_to(engine: Engine, revision: str) -> None:
             command.upgrade(config, revision)
 
 
-def differences(engine: Engine, metadata: MetaData) -> list[object]:
-    """What Alembic's autogenerate would change to make the database match ``metadata``."""
+def differences(
+    engine: Engine,
+    metadata: MetaData,
+    *,
+    leave_out: frozenset[str] = NOT_CORPUS,
+    version_table: str = "alembic_version",
+) -> list[object]:
+    """What Alembic's autogenerate would change to make the database match ``metadata`` (by
+    default the corpus's), the other history's tables (``leave_out``) left out."""
+
+    def include(item: object, name: str | None, kind: str, *_: object) -> bool:
+        return kind != "table" or name not in leave_out
+
+    opts = {"include_object": include, "version_table": version_table}
     with engine.connect() as connection:
-        return list(compare_metadata(MigrationContext.configure(connection), metadata))
+        return list(compare_metadata(MigrationContext.configure(connection, opts=opts), metadata))
+
+
+def bot_differences(engine: Engine) -> list[object]:
+    """:func:`differences` for the bot's history: its models against its tables."""
+    return differences(engine, BotBase.metadata, leave_out=NOT_BOT, version_table=BOT_VERSION_TABLE)
+
+
+def states(url: str) -> dict[str, SchemaState]:
+    return {name: status.state for name, status in status_all(url).items()}
+
+
+def open_both(url: str) -> tuple[Store, BotStore]:
+    """The corpus store and the bot's on ``url``, as ``quotedesk serve`` opens them."""
+    store = Store(url)
+    try:
+        return store, BotStore(store)
+    except BaseException:
+        store.close()
+        raise
 
 
 def tables(engine: Engine) -> set[str]:
@@ -92,6 +139,17 @@ def open_desk(url: str, data: Path) -> tuple[QuoteDesk, FakeEmbedder]:
 def test_the_models_revision_is_the_newest_script() -> None:
     # head() is read from the models (no Alembic import on opening a store at head).
     assert scripts().get_current_head() == head()
+    assert bot_migrate.scripts().get_current_head() == bot_migrate.head()
+
+
+def test_the_histories_keep_to_their_own_tables() -> None:
+    """The corpus's models define no table of the bot's, and each history has its own
+    version table and revisions."""
+    assert not set(Base.metadata.tables) & BOT_TABLES
+    assert {"handled_deliveries", "answer_feedback"} == BOT_TABLES
+    corpus_revisions = {s.revision for s in scripts().walk_revisions()}
+    bot_revisions = {s.revision for s in bot_migrate.scripts().walk_revisions()}
+    assert corpus_revisions.isdisjoint(bot_revisions)
 
 
 @pytest.mark.slow  # a fresh interpreter: the only way to see what an import pulls in
@@ -100,10 +158,11 @@ def test_opening_a_store_at_head_does_not_import_alembic(tmp_path: Path) -> None
     import sys
 
     url = f"sqlite:///{tmp_path / 'q.db'}"
-    Store(url).close()
+    store, _ = open_both(url)
+    store.close()
     probe = (
-        "import sys; from retrieval.store import Store; "
-        f"Store({url!r}).close(); print('alembic' in sys.modules)"
+        "import sys; from retrieval.store import Store; from bot.store import BotStore; "
+        f"store = Store({url!r}); BotStore(store); store.close(); print('alembic' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -111,37 +170,50 @@ def test_opening_a_store_at_head_does_not_import_alembic(tmp_path: Path) -> None
 
 def test_a_new_database_is_created_at_head(database_url: str, engine: Engine) -> None:
     assert schema_status(database_url).state is SchemaState.EMPTY
-    Store(database_url).close()
+    assert states(database_url) == {"corpus": SchemaState.EMPTY, "bot": SchemaState.EMPTY}
+    store = Store(database_url)
     status = schema_status(database_url)
     assert (status.state, status.current, status.head, status.pending) == (
         SchemaState.CURRENT,
         head(),
-        "0005",
+        "0006",
         (),
     )
     assert "alembic_version" in tables(engine)
+    # The corpus store makes the corpus's tables alone; the bot's store makes its own.
+    assert not tables(engine) & (BOT_TABLES | {BOT_VERSION_TABLE})
+    assert states(database_url)["bot"] is SchemaState.EMPTY
+    BotStore(store)
+    store.close()
+    bot = status_all(database_url)["bot"]
+    assert (bot.state, bot.current, bot.head, bot.pending) == (
+        SchemaState.CURRENT,
+        bot_migrate.head(),
+        "b0001",
+        (),
+    )
+    assert BOT_VERSION_TABLE in tables(engine)
     # The revisions make exactly the models' schema: nothing left for autogenerate.
     assert differences(engine, Base.metadata) == []
-    Store(database_url).close()  # an up-to-date database opens and is not changed
-    assert schema_status(database_url).current == head()
+    assert bot_differences(engine) == []
+    store, _ = open_both(database_url)  # an up-to-date database opens and is not changed
+    store.close()
+    assert states(database_url) == {"corpus": SchemaState.CURRENT, "bot": SchemaState.CURRENT}
 
 
 def test_revision_0001_is_the_schema_create_all_made(engine: Engine) -> None:
     migrate_to(engine, "0001")
     assert tables(engine) - {"alembic_version"} == set(legacy.Unreleased.metadata.tables)
-    assert differences(engine, legacy.Unreleased.metadata) == []
+    assert differences(engine, legacy.Unreleased.metadata, leave_out=frozenset()) == []
 
 
 def test_a_missing_sqlite_file_is_reported_empty_and_not_created(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'none.db'}"
     status = schema_status(url)
-    assert status.state is SchemaState.EMPTY and status.pending == (
-        BASELINE_DOC,
-        COLLECTIONS_DOC,
-        STAGED_DOC,
-        INDEX_DOC,
-        TEXT_DOC,
-    )
+    assert status.state is SchemaState.EMPTY and status.pending == CORPUS_DOCS
+    both = status_all(url)
+    assert both["corpus"] == status
+    assert (both["bot"].state, both["bot"].pending) == (SchemaState.EMPTY, (BOT_BASELINE_DOC,))
     assert not (tmp_path / "none.db").exists()
 
 
@@ -165,14 +237,14 @@ def test_a_database_behind_is_refused_then_upgraded(database_url: str, engine: E
     assert (status.state, status.current, status.pending) == (
         SchemaState.BEHIND,
         "0001",
-        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC, TEXT_DOC),
+        CORPUS_DOCS[1:],
     )
     done = upgrade(database_url)
     assert (done.adopted, done.start, done.applied, done.after) == (
         False,
         "0001",
-        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC, TEXT_DOC),
-        "0005",
+        CORPUS_DOCS[1:],
+        "0006",
     )
     assert differences(engine, Base.metadata) == []
     store = Store(database_url)
@@ -198,28 +270,67 @@ def test_a_database_upgraded_by_a_newer_release_is_refused(
         Store(database_url)
     with pytest.raises(SchemaAheadError):
         upgrade(database_url)
+    with pytest.raises(SchemaAheadError):
+        upgrade_all(database_url)
+
+
+def test_a_bot_schema_upgraded_by_a_newer_release_is_refused(
+    database_url: str, engine: Engine
+) -> None:
+    store, _ = open_both(database_url)
+    store.close()
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version_bot SET version_num = 'b0099'"))
+    assert states(database_url) == {"corpus": SchemaState.CURRENT, "bot": SchemaState.AHEAD}
+    store = Store(database_url)  # the corpus is the corpus's: it opens
+    with pytest.raises(SchemaAheadError, match="bot's revision b0099.*newer release"):
+        BotStore(store)
+    store.close()
+    with pytest.raises(SchemaAheadError, match="b0099"):
+        upgrade_all(database_url)
 
 
 def test_nothing_to_upgrade_at_head(database_url: str) -> None:
-    Store(database_url).close()
+    store, _ = open_both(database_url)
+    store.close()
     done = upgrade(database_url)
     assert (done.adopted, done.applied, done.before.state) == (False, (), SchemaState.CURRENT)
+    for name, both in upgrade_all(database_url).items():
+        assert (both.adopted, both.applied, both.before.state) == (
+            False,
+            (),
+            SchemaState.CURRENT,
+        ), name
 
 
 def test_an_empty_database_upgraded_is_created_at_head_through_the_revisions(
     database_url: str, engine: Engine
 ) -> None:
     done = upgrade(database_url)
-    assert done.start is None and done.applied == (
-        BASELINE_DOC,
-        COLLECTIONS_DOC,
-        STAGED_DOC,
-        INDEX_DOC,
-        TEXT_DOC,
-    )
+    assert done.start is None and done.applied == CORPUS_DOCS
     assert schema_status(database_url).state is SchemaState.CURRENT
     # The revisions make exactly the models' schema, which a new store is created from.
     assert differences(engine, Base.metadata) == []
+
+
+def test_an_empty_database_upgraded_gets_both_histories_from_nothing(
+    database_url: str, engine: Engine
+) -> None:
+    """The corpus's baseline makes the bot's tables on the way; the bot's baseline keeps them,
+    and reads as applied from nothing (there was nothing to adopt)."""
+    done = upgrade_all(database_url)
+    assert list(done) == ["corpus", "bot"]
+    assert (done["corpus"].start, done["corpus"].applied) == (None, CORPUS_DOCS)
+    bot = done["bot"]
+    assert (bot.adopted, bot.start, bot.applied, bot.after) == (
+        False,
+        None,
+        (BOT_BASELINE_DOC,),
+        "b0001",
+    )
+    assert states(database_url) == {"corpus": SchemaState.CURRENT, "bot": SchemaState.CURRENT}
+    assert differences(engine, Base.metadata) == []
+    assert bot_differences(engine) == []
 
 
 # --- adopting a store of the release before migrations ----------------------------------------
@@ -236,26 +347,29 @@ def test_a_store_of_the_previous_release_is_adopted_with_every_row(
         Store(database_url)
     assert "alembic_version" not in tables(engine)
     status = schema_status(database_url)
-    assert (status.state, status.pending) == (
-        SchemaState.UNVERSIONED,
-        (BASELINE_DOC, COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC, TEXT_DOC),
-    )
+    assert (status.state, status.pending) == (SchemaState.UNVERSIONED, CORPUS_DOCS)
+    assert states(database_url)["bot"] is SchemaState.UNVERSIONED  # its slack_* tables
 
-    done = upgrade(database_url)
-    assert (done.adopted, done.start, done.applied, done.after) == (
+    done = upgrade_all(database_url)
+    corpus, bot = done["corpus"], done["bot"]
+    assert (corpus.adopted, corpus.start, corpus.applied, corpus.after) == (
         True,
         "0001",
-        (COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC, TEXT_DOC),
-        "0005",
+        CORPUS_DOCS[1:],
+        "0006",
     )
-    assert done.created == ("handled_deliveries", "answer_feedback")
-    assert done.carried == (
+    assert (corpus.created, corpus.carried) == ((), ())
+    # The bot's history adopts the bot's records: its tables made, the old rows carried.
+    assert (bot.adopted, bot.start, bot.applied, bot.after) == (True, "b0001", (), "b0001")
+    assert bot.created == ("handled_deliveries", "answer_feedback")
+    assert bot.carried == (
         CarriedRows("slack_events", "handled_deliveries", 3),
         CarriedRows("slack_feedback", "answer_feedback", 2),
     )
-    assert schema_status(database_url).state is SchemaState.CURRENT
+    assert states(database_url) == {"corpus": SchemaState.CURRENT, "bot": SchemaState.CURRENT}
     assert not tables(engine) & {"slack_events", "slack_feedback"}
     assert differences(engine, Base.metadata) == []
+    assert bot_differences(engine) == []
 
     # Every corpus row, byte for byte.
     assert legacy.read_corpus(engine) == {
@@ -265,18 +379,18 @@ def test_a_store_of_the_previous_release_is_adopted_with_every_row(
     }
 
     # And the app reads them: records, the bot's memory, answers.
-    store = Store(database_url)
+    store, records = open_both(database_url)
     assert store.collections() == [CollectionInfo("news", (str(news),), 5)]
     assert store.corpus_version() == "v-old"
     assert [i.source.path for i in store.sources()] == [d[0] for d in old.documents]
-    assert all(not store.claim_delivery(event) for event in old.events)
-    assert store.claim_delivery("EvNew")
-    assert [(f.vote, f.question, f.user_id, f.channel_id) for f in store.feedback()] == [
+    assert all(not records.claim_delivery(event) for event in old.events)
+    assert records.claim_delivery("EvNew")
+    assert [(f.vote, f.question, f.user_id, f.channel_id) for f in records.feedback()] == [
         (vote, question, user, channel) for vote, question, _, user, channel in old.feedback
     ]
-    assert store.feedback()[0].quotes == ({"passage_id": 1, "source": "a.txt"},)
-    store.record_feedback(Feedback("up", "new?", ()))
-    assert len(store.feedback()) == 3
+    assert records.feedback()[0].quotes == ({"passage_id": 1, "source": "a.txt"},)
+    records.record_feedback(Feedback("up", "new?", ()))
+    assert len(records.feedback()) == 3
     store.close()
 
     desk, fake = open_desk(database_url, tmp_path / "data")
@@ -287,17 +401,42 @@ def test_a_store_of_the_previous_release_is_adopted_with_every_row(
     assert desk.store.corpus_version() == "v-old"  # nothing changed: the index stays
     desk.store.close()
 
-    assert upgrade(database_url).applied == ()
+    assert [d.applied for d in upgrade_all(database_url).values()] == [(), ()]
+
+
+def test_the_corpus_alone_adopts_only_its_own_tables(
+    database_url: str, engine: Engine, news: Path
+) -> None:
+    """The corpus's upgrade leaves the old Slack tables to the bot's history, which carries
+    them later: nothing is lost in between."""
+    legacy.build_previous_release(database_url, [news])
+    done = upgrade(database_url)
+    assert (done.adopted, done.created, done.carried) == (True, (), ())
+    assert {"slack_events", "slack_feedback"} <= tables(engine)
+    assert not tables(engine) & BOT_TABLES
+    assert states(database_url) == {
+        "corpus": SchemaState.CURRENT,
+        "bot": SchemaState.UNVERSIONED,
+    }
+    store = Store(database_url)
+    with pytest.raises(SchemaBehindError, match="bot's tables from before.*quotedesk db upgrade"):
+        BotStore(store)
+    store.close()
+    bot = upgrade_all(database_url)["bot"]
+    assert [c.rows for c in bot.carried] == [3, 2]
+    assert bot_differences(engine) == []
 
 
 def test_a_store_from_before_title_vectors_gains_the_table(
     database_url: str, engine: Engine, news: Path
 ) -> None:
     old = legacy.build_previous_release(database_url, [news], title_vectors=False)
-    done = upgrade(database_url)
-    assert done.created == ("title_vectors", "handled_deliveries", "answer_feedback")
+    done = upgrade_all(database_url)
+    assert done["corpus"].created == ("title_vectors",)
+    assert done["bot"].created == ("handled_deliveries", "answer_feedback")
     assert legacy.read_corpus(engine)["passages"] == old.passages
     assert differences(engine, Base.metadata) == []
+    assert bot_differences(engine) == []
 
 
 def test_a_store_made_just_before_migrations_is_adopted(database_url: str, engine: Engine) -> None:
@@ -316,11 +455,58 @@ def test_a_store_made_just_before_migrations_is_adopted(database_url: str, engin
                 "VALUES ('Ev1', CURRENT_TIMESTAMP)"
             )
         )
-    done = upgrade(database_url)
-    assert (done.adopted, done.created, done.carried) == (True, (), ())
-    store = Store(database_url)
+    done = upgrade_all(database_url)
+    for name, history in done.items():
+        assert (history.adopted, history.created, history.carried) == (True, (), ()), name
+    store, records = open_both(database_url)
     assert [c.name for c in store.collections()] == ["notes"]
-    assert not store.claim_delivery("Ev1")
+    assert not records.claim_delivery("Ev1")
+    store.close()
+
+
+def test_the_bot_tables_of_revision_0005_are_adopted_with_their_rows(
+    database_url: str, engine: Engine
+) -> None:
+    """A database the release before made (corpus at 0005, the bot's tables among the
+    corpus's): refused by both stores until ``quotedesk db upgrade``; then the bot's history
+    owns the same tables, with every row."""
+    migrate_to(engine, "0005")
+    with engine.begin() as connection:
+        for event in ("Ev1", "Ev2"):
+            connection.execute(
+                text(
+                    "INSERT INTO handled_deliveries (delivery_id, received_at) "
+                    "VALUES (:event, CURRENT_TIMESTAMP)"
+                ),
+                {"event": event},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO answer_feedback (vote, question, quotes, user_id, channel_id, "
+                "created_at) VALUES ('down', 'who?', '[]', 'U1', 'C1', CURRENT_TIMESTAMP)"
+            )
+        )
+    with pytest.raises(SchemaBehindError, match="revision 0005.*`quotedesk db upgrade`"):
+        Store(database_url)
+    found = status_all(database_url)
+    assert (found["corpus"].state, found["corpus"].pending) == (
+        SchemaState.BEHIND,
+        (HANDOVER_DOC,),
+    )
+    assert (found["bot"].state, found["bot"].pending) == (
+        SchemaState.UNVERSIONED,
+        (BOT_BASELINE_DOC,),
+    )
+
+    done = upgrade_all(database_url)
+    assert (done["corpus"].start, done["corpus"].applied) == ("0005", (HANDOVER_DOC,))
+    bot = done["bot"]
+    assert (bot.adopted, bot.start, bot.created, bot.carried) == (True, "b0001", (), ())
+    assert differences(engine, Base.metadata) == []
+    assert bot_differences(engine) == []
+    store, records = open_both(database_url)
+    assert not records.claim_delivery("Ev1") and not records.claim_delivery("Ev2")
+    assert records.feedback() == [Feedback("down", "who?", (), "U1", "C1")]
     store.close()
 
 
@@ -330,7 +516,7 @@ def test_two_upgrades_at_once_adopt_once(database_url: str, engine: Engine, news
 
     def run() -> None:
         try:
-            results.append(upgrade(database_url))
+            results.append(upgrade_all(database_url))
         except Exception as exc:  # pragma: no cover - reported below
             results.append(exc)
 
@@ -340,7 +526,8 @@ def test_two_upgrades_at_once_adopt_once(database_url: str, engine: Engine, news
     for thread in threads:
         thread.join(timeout=60)
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert sorted(getattr(r, "adopted", None) for r in results) == [False, True]
+    for name in ("corpus", "bot"):
+        assert sorted(r[name].adopted for r in results) == [False, True]  # type: ignore[index]
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM handled_deliveries")) == 3
         assert connection.scalar(text("SELECT count(*) FROM answer_feedback")) == 2
@@ -405,13 +592,26 @@ def test_db_status_and_upgrade_of_a_new_database(run: Run, database_url: str) ->
     status = run("db", "status")
     assert status.exit_code == 0, status.output
     assert "state     empty: the schema is created at head" in status.stdout
+    assert "state     empty: the schema is created at head when the bot" in status.stdout
     assert f"pending   {COLLECTIONS_DOC}" in status.stdout
+    assert f"pending   {BOT_BASELINE_DOC}" in status.stdout
     done = run("db", "upgrade")
     assert done.exit_code == 0, done.output
-    assert "from nothing to 0005:" in done.stdout
+    assert "from nothing to 0006:" in done.stdout
+    assert "upgraded the bot schema of " in done.stdout and "from nothing to b0001:" in done.stdout
     lines = run("db", "status").stdout.splitlines()
-    assert lines[1:] == ["current   0005", "head      0005", "state     up to date"]
-    assert "nothing to upgrade" in run("db", "upgrade").stdout
+    assert lines[1:] == [
+        "schema    corpus",
+        "current   0006",
+        "head      0006",
+        "state     up to date",
+        "schema    bot",
+        "current   b0001",
+        "head      b0001",
+        "state     up to date",
+    ]
+    again = run("db", "upgrade").stdout.splitlines()
+    assert len(again) == 2 and all(line.endswith("nothing to upgrade") for line in again)
 
 
 def test_commands_refuse_a_store_behind_until_db_upgrade(
@@ -445,21 +645,63 @@ def test_commands_refuse_a_store_behind_until_db_upgrade(
 
     done = run("db", "upgrade")
     assert done.exit_code == 0, done.output
-    assert done.stdout.splitlines()[1:] == [
+    database = done.stdout.split("upgraded ")[1].split(" from ")[0]
+    assert done.stdout.splitlines() == [
+        f"adopted {database}, made before migrations: stamped at 0001",
+        f"upgraded {database} from 0001 to 0006:",
+        *(f"  {step}" for step in CORPUS_DOCS[1:]),
+        f"adopted the bot schema of {database}, made before it had a history of its own: "
+        "stamped at b0001",
         "  created handled_deliveries",
         "  created answer_feedback",
         "  carried 3 rows from slack_events to handled_deliveries",
         "  carried 2 rows from slack_feedback to answer_feedback",
-        "upgraded " + done.stdout.split("upgraded ")[1].split(" from ")[0] + " from 0001 to 0005:",
-        f"  {COLLECTIONS_DOC}",
-        f"  {STAGED_DOC}",
-        f"  {INDEX_DOC}",
-        f"  {TEXT_DOC}",
+        f"the bot schema of {database} is at b0001 (head): nothing to upgrade",
     ]
-    assert done.stdout.startswith("adopted ") and "stamped at 0001" in done.stdout
     asked = run("ask", "--json", QUESTION)
     assert asked.exit_code == 0, asked.output
     assert '"collection": "news"' in asked.stdout
+
+
+def test_serve_and_socket_refuse_a_bot_schema_behind(
+    run: Run, database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The corpus at head, the bot's tables not yet adopted by their history (a corpus-only
+    upgrade of a database of revision 0005): the corpus's commands work, the bot refuses."""
+    migrate_to(engine, "0005")
+    upgrade(database_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-test")
+
+    def never(**_: object) -> None:
+        raise AssertionError("the bot started on a database behind")
+
+    monkeypatch.setattr("bot.slack.server.serve", never)
+    monkeypatch.setattr("bot.slack.socket_mode.run_socket_mode", never)
+    monkeypatch.setattr("bot.cli.slack.ingest_seeds_first", lambda *_: None)
+
+    status = run("db", "status")
+    assert status.stdout.splitlines()[1:5] == [
+        "schema    corpus",
+        "current   0006",
+        "head      0006",
+        "state     up to date",
+    ]
+    assert (
+        "state     made before it had a history of its own: run `quotedesk db upgrade` "
+        "to adopt it" in status.stdout
+    )
+    assert run("sources").exit_code == 0
+    for args in (("serve",), ("socket",)):
+        result = run(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stderr.startswith("error: the database "), (args, result.stderr)
+        assert "the bot's revision b0001: run `quotedesk db upgrade`" in result.stderr, args
+    done = run("db", "upgrade")
+    assert done.exit_code == 0, done.output
+    assert "adopted the bot schema of " in done.stdout
+    assert states(database_url) == {"corpus": SchemaState.CURRENT, "bot": SchemaState.CURRENT}
 
 
 def test_an_adoption_that_fails_leaves_the_store_as_it_was(
@@ -481,9 +723,42 @@ def test_an_adoption_that_fails_leaves_the_store_as_it_was(
     assert schema_status(database_url).state is SchemaState.UNVERSIONED
 
 
+def test_both_histories_upgrade_in_one_transaction(
+    database_url: str, engine: Engine, news: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot's step failing after the corpus's undoes the corpus's too."""
+    legacy.build_previous_release(database_url, [news])
+    before = tables(engine)
+
+    def broken(_connection: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr("bot.store.migrate._run_to_head", broken)
+    with pytest.raises(RuntimeError, match="power cut"):
+        upgrade_all(database_url)
+    assert tables(engine) == before
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM slack_events")) == 3
+    assert states(database_url) == {
+        "corpus": SchemaState.UNVERSIONED,
+        "bot": SchemaState.UNVERSIONED,
+    }
+
+
 def test_tables_it_cannot_adopt_are_named(database_url: str, engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE documents (id INTEGER PRIMARY KEY, path TEXT)"))
     with pytest.raises(SchemaError, match="table documents lacks content_hash, date"):
         upgrade(database_url)
     assert "alembic_version" not in tables(engine)
+
+
+def test_bot_tables_it_cannot_adopt_are_named(database_url: str, engine: Engine) -> None:
+    Store(database_url).close()
+    with engine.begin() as connection:
+        connection.execute(
+            text("CREATE TABLE handled_deliveries (id INTEGER PRIMARY KEY, delivery_id TEXT)")
+        )
+    with pytest.raises(SchemaError, match="table handled_deliveries lacks received_at"):
+        upgrade_all(database_url)
+    assert BOT_VERSION_TABLE not in tables(engine)

@@ -1,4 +1,4 @@
-"""The store and the Slack tables on a real PostgreSQL (and on SQLite, side by side), and the
+"""The corpus store and the bot's on a real PostgreSQL (and on SQLite, side by side), and the
 throwaway server of ``tests/postgres.py`` itself.
 
 Every test here needs no model: documents are written through the ORM rows, or ingested with
@@ -19,13 +19,15 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from bot.store import BotStore, Feedback, status_all
 from retrieval import QuoteDesk, Settings
-from retrieval.records import NewDocument
+from retrieval.records import NewDocument, SchemaState
 from retrieval.store import Store
 from tests import postgres
 from tests.helpers import ROOT, SEEDS, FakeEmbedder
 
 CORE_TABLES = {"documents", "passages", "title_vectors", "meta"}
+BOT_TABLES = {"handled_deliveries", "answer_feedback"}
 
 
 @pytest.fixture
@@ -146,7 +148,20 @@ def test_postgres_scheme_from_platforms_is_accepted(
     opened.close()
 
 
-# --- the Slack tables on both databases ------------------------------------------------------
+# --- the bot's tables on both databases --------------------------------------------------------
+
+
+def test_the_bot_store_opens_beside_the_corpus(store: Store) -> None:
+    """A new database: the corpus store makes the corpus's tables, the bot's store its own, in
+    the same database and on the same engine; each history has its version table."""
+    assert not set(inspect(store.engine).get_table_names()) & BOT_TABLES
+    records = BotStore(store)
+    assert records.engine is store.engine
+    found = set(inspect(store.engine).get_table_names())
+    assert found >= CORE_TABLES | BOT_TABLES | {"alembic_version", "alembic_version_bot"}
+    assert records.claim_delivery("Ev1") and not BotStore(store).claim_delivery("Ev1")
+    records.record_feedback(Feedback("up", "why?", ({"passage_id": 1, "source": "a.txt"},)))
+    assert [f.quotes for f in records.feedback()] == [({"passage_id": 1, "source": "a.txt"},)]
 
 
 # --- two processes creating the tables at once -----------------------------------------------
@@ -156,6 +171,7 @@ def test_postgres_scheme_from_platforms_is_accepted(
 # pair serves every round of every case, so the imports are paid once per module.
 RACER = r"""
 import faulthandler, sys
+from bot.store import BotStore
 from retrieval.store import Store
 
 print("ready", flush=True)
@@ -163,7 +179,11 @@ for line in sys.stdin:
     faulthandler.dump_traceback_later(60, exit=True)  # a hung round ends the child
     url = line.strip()
     try:
-        Store(url).close()
+        store = Store(url)
+        try:
+            BotStore(store)
+        finally:
+            store.close()
     except Exception as exc:
         cause = getattr(exc, "orig", None) or exc
         print("ERR", type(cause).__name__, " ".join(str(cause).split()), flush=True)
@@ -247,22 +267,28 @@ def test_two_processes_create_the_tables_at_once(
 ) -> None:
     """Two real processes open the same fresh database at the same moment; both must succeed.
 
-    ``Store(url)`` creates the schema of an empty database at head, through the migrations
-    (corpus and the bot's tables, and ``alembic_version``); every worker of ``quotedesk serve``
-    does it at start-up.
+    ``Store(url)`` creates the corpus schema of an empty database at head (its tables and
+    ``alembic_version``), and ``BotStore(store)`` the bot's (its tables and
+    ``alembic_version_bot``); every worker of ``quotedesk serve`` does both at start-up.
     """
     server: postgres.PostgresServer | None = (
         request.getfixturevalue("postgres_server") if kind == "postgresql" else None
     )
     for attempt in range(ROUNDS):
         if server is None:
-            outcomes = racers.race(f"sqlite:///{tmp_path / f'race{attempt}.db'}")
+            url = f"sqlite:///{tmp_path / f'race{attempt}.db'}"
+            outcomes, states = racers.race(url), status_all(url)
         else:
             name = server.create_database()
             try:
                 outcomes = racers.race(server.url(name))
+                states = status_all(server.url(name))
             finally:
                 server.drop_database(name)
+        assert {h: s.state for h, s in states.items()} == {
+            "corpus": SchemaState.CURRENT,
+            "bot": SchemaState.CURRENT,
+        }
         errors = [outcome for outcome in outcomes if outcome != "ok"]
         assert all(RACE_ERRORS.search(error) for error in errors), errors
         if errors:

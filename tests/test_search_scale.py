@@ -21,7 +21,7 @@ from retrieval.search import dense, lexical
 from retrieval.search.dense import FLAT, HNSW, IVF_PQ, IVF_SQ8, VectorIndex, index_path
 from retrieval.search.lexical import LexicalIndex, lexical_path
 from retrieval.words import tokenize, word_sets
-from tests.helpers import SEEDS
+from tests.helpers import SEEDS, make_passage
 
 QUESTION = "why did Baku skip the Washington meeting?"
 # A tiny threshold: a few thousand vectors are "a large corpus".
@@ -150,7 +150,7 @@ def test_the_index_holds_bm25s_scores_for_the_same_words() -> None:
     reference = bm25s.BM25()
     reference.index(tokenize(texts), show_progress=False)
     # The same words (bm25s adds an empty one for empty documents).
-    assert set(ours.bm25.vocab_dict) == set(reference.vocab_dict) - {""}
+    assert set(ours.scores.vocab) == set(reference.vocab_dict) - {""}
     for query in [
         QUESTION,
         "KAMAZ trucks KAMAZ",
@@ -216,6 +216,16 @@ def test_the_words_of_a_passages_text_alone_are_counted_apart_from_its_titles(
     assert loaded.holding(asked, wanted, in_text=True).tolist() == (
         index.holding(asked, wanted, in_text=True).tolist()
     )
+    # What ranking is handed: the text's count of every passage either index can tell.
+    passages = [make_passage(pid, text=t, title=ti, document=pid) for pid, ti, t in rows]
+    for query in (QUESTION, "running troops ran"):
+        asked = word_sets([query])[0]
+        expected = {p.id: len(asked & word_sets([p.text])[0]) for p in passages}
+        assert index.words_in_text(asked, passages) == expected
+        titled = {p.id for p in passages if asked & word_sets([p.document.source.title or ""])[0]}
+        told = plain.words_in_text(asked, passages)
+        assert titled and told == {i: n for i, n in expected.items() if i not in titled}
+    assert index.words_in_text(set(), passages) == plain.words_in_text(set(), passages) == {}
     # An index saved before titles were kept apart loads, and does not claim to know them.
     for name in (lexical.TITLE_STARTS_FILE, lexical.TITLE_TERMS_FILE):
         (tmp_path / "lexical-x" / name).unlink()
@@ -291,7 +301,7 @@ def test_a_saved_index_is_loaded_memory_mapped_not_rebuilt(make_desk, monkeypatc
     assert builds == []
     loaded = LexicalIndex.load(folder)
     # Plain arrays over the mapped file (memmap's own slices are slow): mapped, not read.
-    assert isinstance(loaded.bm25.scores["data"].base, np.memmap)
+    assert isinstance(loaded.scores.data.base, np.memmap)
     assert loaded.search(QUESTION, 5)[1].tolist() == (
         LexicalIndex.load(folder, mmap=False).search(QUESTION, 5)[1].tolist()
     )

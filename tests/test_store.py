@@ -1,4 +1,5 @@
-"""The store on its own, on SQLite and on PostgreSQL: records in, records out, no model."""
+"""The corpus store and the bot's store on their own, on SQLite and on PostgreSQL: records in,
+records out, no model."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
-from retrieval.records import Feedback, NewDocument, NewPassage
+from bot.store import BotStore, Feedback
+from retrieval.records import NewDocument, NewPassage
 from retrieval.store import Store
 from tests.helpers import unit
 
@@ -134,21 +136,32 @@ def test_a_collection_moved_to_another_folder(store):
     assert store.corpus_version() == version  # the text did not change: no index to rebuild
 
 
+# --- the bot's store, on the corpus store's engine ---------------------------------------------
+
+
+def test_the_bot_store_shares_the_corpus_stores_engine(store):
+    records = BotStore(store)
+    assert records.engine is store.engine and records.url == store.url
+
+
 def test_deliveries_are_claimed_once(store):
-    assert store.claim_delivery("Ev1") and not store.claim_delivery("Ev1")
-    assert store.claim_delivery("Ev2")
+    records = BotStore(store)
+    assert records.claim_delivery("Ev1") and not records.claim_delivery("Ev1")
+    assert records.claim_delivery("Ev2")
+    assert not BotStore(store).claim_delivery("Ev2")  # another copy of the bot, same table
 
 
 def test_feedback_round_trips_and_history_is_pruned(store):
+    records = BotStore(store)
     quotes = ({"passage_id": 1, "source": "a.txt"},)
-    store.record_feedback(Feedback("up", "why?", quotes, user_id="U1", channel_id="C1"))
-    store.record_feedback(Feedback("down", "how?", (), channel_id="C2"))
-    assert store.feedback(channel_id="C1") == [Feedback("up", "why?", quotes, "U1", "C1")]
-    assert len(store.feedback()) == 2
-    store.claim_delivery("Ev1")
-    assert store.prune_history(before=datetime.now(UTC) - timedelta(days=1)) == 0
-    assert store.prune_history(before=datetime.now(UTC) + timedelta(seconds=1)) == 3
-    assert store.feedback() == [] and store.claim_delivery("Ev1")
+    records.record_feedback(Feedback("up", "why?", quotes, user_id="U1", channel_id="C1"))
+    records.record_feedback(Feedback("down", "how?", (), channel_id="C2"))
+    assert records.feedback(channel_id="C1") == [Feedback("up", "why?", quotes, "U1", "C1")]
+    assert len(records.feedback()) == 2
+    records.claim_delivery("Ev1")
+    assert records.prune_history(before=datetime.now(UTC) - timedelta(days=1)) == 0
+    assert records.prune_history(before=datetime.now(UTC) + timedelta(seconds=1)) == 3
+    assert records.feedback() == [] and records.claim_delivery("Ev1")
 
 
 def test_meta(store):

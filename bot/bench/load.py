@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.slack.payloads import event_body, mention_event, signed_headers
+from standins.payloads import event_body, mention_event, signed_headers
 
 # A request is given up on after this long (and counted as failed).
 REQUEST_TIMEOUT = 30.0

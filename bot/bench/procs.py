@@ -1,20 +1,16 @@
-"""Other processes the bench starts and measures: a cold ``quotedesk ask``, a bare encoder, and
-``quotedesk serve`` up to its first healthy ``/healthz``; with their resident memory."""
+"""Other processes the bench starts and measures: a cold ``quotedesk ask`` and a bare encoder,
+with their peak resident memory. (``quotedesk serve`` is started by
+:func:`standins.processes.serve_process`.)"""
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
 # The default encoder loaded in a fresh process and asked to encode one question: the floor
 # under any command that answers.
 BARE_ENCODER = (
@@ -24,7 +20,6 @@ BARE_ENCODER = (
     "encoder = shared_encoder(s.model_path, backend=s.encoder, models=s.models_dir)\n"
     "encoder.encode_query('why did Baku skip the Washington meeting?')\n"
 )
-HEALTH_PATH = "/healthz"
 
 
 @dataclass(frozen=True)
@@ -38,10 +33,10 @@ class Finished:
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child: this checkout first on the path, quiet, offline."""
+    """The environment for a child: this process's (a child runs ``python -m bot`` from the
+    same interpreter, in the same working directory: it finds the same quotedesk), quiet,
+    offline."""
     env = dict(os.environ)
-    path = env.get("PYTHONPATH", "")
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + path if path else "")
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     env.pop("QUOTEDESK_DATA_DIR", None)
@@ -78,7 +73,6 @@ def run_measured(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env or child_env(),
-        cwd=ROOT,
     )
     assert proc.stdout is not None
     deadline = started + timeout
@@ -131,93 +125,3 @@ def cold_ask(data_dir: Path, question: str, *, env: dict[str, str] | None = None
 def bare_encoder(*, env: dict[str, str] | None = None) -> Finished:
     """The default encoder loaded in a fresh process, one question encoded."""
     return run_measured([sys.executable, "-c", BARE_ENCODER], env=child_env(env))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its children (a gunicorn master and its workers)."""
-    total = 0.0
-    for one in [pid, *_children(pid)]:
-        try:
-            for line in Path(f"/proc/{one}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return total
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            child = int(stat.parent.name)
-            found += [child, *_children(child)]
-    return found
-
-
-def get_status(port: int, path: str = HEALTH_PATH, *, timeout: float = 2.0) -> int:
-    """The HTTP status of ``GET path`` on 127.0.0.1, or 0 when nothing answers."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        return conn.getresponse().status
-    except OSError:
-        return 0
-    finally:
-        conn.close()
-
-
-@dataclass
-class Served:
-    """A running ``quotedesk serve``: seconds from launch to the first 200 on /healthz, and
-    the resident memory of its processes then."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-    ready_seconds: float
-    rss_mb: float
-
-
-@contextlib.contextmanager
-def serve(
-    data_dir: Path, *, env: dict[str, str], log: Path, timeout: float = 180
-) -> Iterator[Served]:
-    """``quotedesk serve`` on 127.0.0.1, from launch to a healthy /healthz; stopped after."""
-    port = free_port()
-    args = [
-        sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--data-dir", str(data_dir), "--workers", "1",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, env=child_env(env), cwd=ROOT
-        )
-        try:
-            while get_status(port) != 200:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"quotedesk serve exited with {proc.returncode}; see {log}")
-                if time.perf_counter() - started > timeout:
-                    raise TimeoutError(
-                        f"quotedesk serve was not healthy in {timeout:.0f} s; see {log}"
-                    )
-                time.sleep(0.05)
-            ready = time.perf_counter() - started
-            yield Served(proc, port, ready, rss_mb(proc.pid))
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()

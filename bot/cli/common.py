@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -136,9 +137,12 @@ def k_option(*, default: int) -> Callable[[F], F]:
 
 
 def default_seeds() -> Path:
-    """``./seeds`` when run from a checkout, else the seeds beside the installed package."""
+    """``./seeds`` when there is one (run from a checkout), else the seeds shipped as package
+    data (``bot/seeds``: in a checkout, a link to ``seeds/``)."""
     here = Path.cwd() / "seeds"
-    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "seeds"
+    if here.is_dir():
+        return here
+    return Path(str(resources.files("bot") / "seeds"))
 
 
 def open_desk(

@@ -1,5 +1,10 @@
-"""``quotedesk db``: where the database's schema stands (``status``), and bringing it to the
-newest revision this release knows (``upgrade``)."""
+"""``quotedesk db``: where the database's schemas stand (``status``), and bringing them to the
+newest revisions this release knows (``upgrade``).
+
+A quotedesk database holds two schemas, each with its own migration history: the corpus's
+(documents, passages, collections; ``alembic_version``) and the bot's (handled deliveries,
+feedback; ``alembic_version_bot``). Both commands cover both, corpus first.
+"""
 
 from __future__ import annotations
 
@@ -18,25 +23,27 @@ UPGRADE = "quotedesk db upgrade"
 
 @click.group()
 def db() -> None:
-    """The database's schema: see where it stands, bring it up to date.
+    """The database's schemas (the corpus's and the bot's): see where they stand, bring them
+    up to date.
 
-    Commands that use the database (ask, chat, ingest, sources, eval, serve, socket) refuse
-    one whose schema is behind; `quotedesk db upgrade` upgrades it (stop the copies of an
-    older release first). A new, empty database needs nothing: it is created when first
-    opened.
+    Commands that use the database (ask, chat, ingest, sources, eval) refuse one whose corpus
+    schema is behind, and serve and socket one whose corpus or bot schema is; `quotedesk db
+    upgrade` upgrades both (stop the copies of an older release first). A new, empty database
+    needs nothing: each schema is created when first opened.
     """
 
 
 @db.command()
 @common.data_dir_option
 def status(data_dir: Path | None) -> None:
-    """Print the database's revision, the newest this release knows, and what to do."""
+    """Print each schema's revision, the newest this release knows, and what to do."""
+    from bot.store import status_all
     from retrieval.config import Settings
-    from retrieval.store import redact, schema_status
+    from retrieval.store import redact
 
     with common.user_errors():
         url = Settings.resolve(data_dir=data_dir).database_url
-        found = schema_status(url)
+        found = status_all(url)
     for line in status_lines(redact(url), found):
         click.echo(line)
 
@@ -44,15 +51,15 @@ def status(data_dir: Path | None) -> None:
 @db.command()
 @common.data_dir_option
 def upgrade(data_dir: Path | None) -> None:
-    """Upgrade the database to the newest revision; adopt one made before migrations."""
+    """Upgrade both schemas to the newest revisions; adopt what was made before migrations."""
+    from bot.store import upgrade_all
     from retrieval.config import Settings
     from retrieval.store import redact
-    from retrieval.store import upgrade as run_upgrade
 
     with common.user_errors():
         settings = Settings.resolve(data_dir=data_dir)
         settings.ensure_data_dir()
-        done = run_upgrade(settings.database_url)
+        done = upgrade_all(settings.database_url)
     for line in upgrade_lines(redact(settings.database_url), done):
         click.echo(line)
 
@@ -64,35 +71,58 @@ STATES = {
     "unversioned": f"made before migrations: run `{UPGRADE}` to adopt it",
     "ahead": "ahead: a newer quotedesk upgraded it; this one cannot use it",
 }
+# Where the bot's schema differs: its tables are made when the bot (serve, socket) first
+# opens the database, and "unversioned" tables were kept by the corpus's revisions before.
+BOT_STATES = {
+    **STATES,
+    "empty": "empty: the schema is created at head when the bot first opens it",
+    "unversioned": f"made before it had a history of its own: run `{UPGRADE}` to adopt it",
+}
+SCHEMAS = {"corpus": STATES, "bot": BOT_STATES}
+# What an adopted schema's tables were made by.
+ADOPTED = {"corpus": "made before migrations", "bot": "made before it had a history of its own"}
 
 
-def status_lines(database: str, found: SchemaStatus) -> list[str]:
-    """``quotedesk db status`` as lines.
+def status_lines(database: str, found: dict[str, SchemaStatus]) -> list[str]:
+    """``quotedesk db status`` as lines: the database, then each schema's revisions and state.
 
     Example:
-        >>> status_lines("sqlite:///q.db", SchemaStatus(SchemaState.CURRENT, "0002", "0002"))
-        ['database  sqlite:///q.db', 'current   0002', 'head      0002', 'state     up to date']
+        >>> current = SchemaStatus(SchemaState.CURRENT, "0006", "0006")
+        >>> status_lines("sqlite:///q.db", {"corpus": current})
+        ['database  sqlite:///q.db', 'schema    corpus', 'current   0006', 'head      0006', \
+'state     up to date']
     """
-    lines = [
-        f"database  {database}",
-        f"current   {found.current or 'none'}",
-        f"head      {found.head}",
-        f"state     {STATES[found.state.value]}",
-    ]
-    lines += [f"pending   {step}" for step in found.pending]
+    lines = [f"database  {database}"]
+    for name, status in found.items():
+        lines += [
+            f"schema    {name}",
+            f"current   {status.current or 'none'}",
+            f"head      {status.head}",
+            f"state     {SCHEMAS[name][status.state.value]}",
+        ]
+        lines += [f"pending   {step}" for step in status.pending]
     return lines
 
 
-def upgrade_lines(database: str, done: SchemaUpgrade) -> list[str]:
-    """``quotedesk db upgrade`` as lines: what was adopted, carried and applied."""
+def upgrade_lines(database: str, done: dict[str, SchemaUpgrade]) -> list[str]:
+    """``quotedesk db upgrade`` as lines: for each schema, what was adopted, carried and
+    applied."""
+    lines = []
+    for name, upgraded in done.items():
+        what = database if name == "corpus" else f"the {name} schema of {database}"
+        lines += _upgrade_lines(what, upgraded, made=ADOPTED[name])
+    return lines
+
+
+def _upgrade_lines(what: str, done: SchemaUpgrade, *, made: str) -> list[str]:
     lines = []
     if done.adopted:
-        lines.append(f"adopted {database}, made before migrations: stamped at {done.start}")
+        lines.append(f"adopted {what}, {made}: stamped at {done.start}")
         lines += [f"  created {table}" for table in done.created]
         lines += [f"  carried {c.rows} rows from {c.source} to {c.target}" for c in done.carried]
     if not done.applied:
-        lines.append(f"{database} is at {done.after} (head): nothing to upgrade")
+        lines.append(f"{what} is at {done.after} (head): nothing to upgrade")
         return lines
-    lines.append(f"upgraded {database} from {done.start or 'nothing'} to {done.after}:")
+    lines.append(f"upgraded {what} from {done.start or 'nothing'} to {done.after}:")
     lines += [f"  {step}" for step in done.applied]
     return lines

@@ -45,12 +45,14 @@ def serve(host: str, port: int, workers: int, threads: int, data_dir: Path | Non
     """Run the Slack bot over HTTP (gunicorn): POST /slack/events, GET /healthz."""
     from bot.slack.config import SlackConfig
     from bot.slack.server import serve as run
+    from bot.store import BotStore
     from retrieval import Settings
 
     with common.user_errors():
         config = SlackConfig.from_env("http")
         desk = common.open_desk(data_dir)
         try:
+            BotStore(desk.store)  # refused here, not in every worker, when behind
             if desk.is_empty():
                 ingest_seeds_first(desk, data_dir)
         finally:
@@ -98,13 +100,15 @@ def socket(data_dir: Path | None) -> None:
     from bot.slack.config import SlackConfig
     from bot.slack.retention import HistoryPruner
     from bot.slack.socket_mode import run_socket_mode
+    from bot.store import BotStore
 
     with common.user_errors():
         config = SlackConfig.from_env("socket")
         desk = common.open_desk(data_dir)
+        records = BotStore(desk.store)  # refused here when the bot's schema is behind
         common.ensure_corpus(desk)
         # As serve does: old deliveries and feedback forgotten now and once a day.
-        HistoryPruner(desk.store, days=desk.settings.retention_days).start()
+        HistoryPruner(records, days=config.retention_days).start()
         common.make_console(stderr=True).print("Connecting to Slack in Socket Mode…", style="dim")
         run_socket_mode(config=config, desk=desk)
 

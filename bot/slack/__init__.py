@@ -2,6 +2,7 @@
 
 The modules each do one job: ``config`` (environment), ``app`` (the Bolt app), ``listeners``
 (events, commands, buttons), ``blocks`` (Block Kit rendering), ``models`` (its tables),
-``server`` (WSGI for ``quotedesk serve``), ``socket_mode`` (Socket Mode), ``payloads`` (requests as
-Slack sends them), ``standin`` (a local stand-in of the Web API) and ``simulate`` (the harness).
+``server`` (WSGI for ``quotedesk serve``), ``socket_mode`` (Socket Mode) and ``simulate`` (the
+harness of ``quotedesk simulate``, over the stand-in of Slack in the support package
+:mod:`standins`, which nothing else here imports).
 """

@@ -13,8 +13,8 @@ from slack_sdk import WebClient
 from bot.slack.config import SlackConfig
 from bot.slack.listeners import actions, commands, events
 from bot.slack.retry import TIMEOUT, retry_handlers, with_retrying_respond
+from bot.store import BotStore
 from retrieval import QuoteDesk
-from retrieval.store import Store
 
 # Quotes per Slack message; "More quotes" shows the next ones.
 DEFAULT_K = 3
@@ -27,15 +27,20 @@ def build_app(
     k: int = DEFAULT_K,
     listener_executor: Executor | None = None,
     api_timeout: float = TIMEOUT,
+    records: BotStore | None = None,
 ) -> App:
     """A Bolt app answering from ``desk``; it calls ``auth.test`` on ``config.api_url`` now.
 
     Its Web API and ``response_url`` calls wait ``api_timeout`` seconds for an answer and are
-    retried as :mod:`bot.slack.retry` says (never a message posted twice).
+    retried as :mod:`bot.slack.retry` says (never a message posted twice). What it handled and
+    the feedback it is given go to ``records``, by default the bot's store opened on the
+    desk's (which refuses a database whose bot schema is behind).
 
     Example:
         >>> app = build_app(config=SlackConfig.from_env(), desk=QuoteDesk())
     """
+    # Before App() calls Slack: a database the bot cannot use is refused first.
+    records = records if records is not None else BotStore(desk.store)
     app = App(
         name="quotedesk",
         client=web_client(config, timeout=api_timeout),
@@ -46,10 +51,10 @@ def build_app(
         listener_executor=listener_executor,
     )
     app.use(with_retrying_respond(timeout=api_timeout))
-    app.use(once_per_event(desk.store))
+    app.use(once_per_event(records))
     events.register(app, desk=desk, k=k)
     commands.register(app, desk=desk, k=k)
-    actions.register(app, desk=desk)
+    actions.register(app, desk=desk, records=records)
     app.error(log_error)
     return app
 
@@ -64,7 +69,7 @@ def web_client(config: SlackConfig, *, timeout: float = TIMEOUT) -> WebClient:
     )
 
 
-def once_per_event(store: Store) -> Callable[..., BoltResponse | None]:
+def once_per_event(store: BotStore) -> Callable[..., BoltResponse | None]:
     """Middleware: an event whose ``event_id`` was handled before (Slack's retries, duplicate
     deliveries) is acknowledged and dropped. The database's unique key decides, so this holds
     across threads, workers and hosts."""

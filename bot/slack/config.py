@@ -1,4 +1,5 @@
-"""The Slack settings, from the environment."""
+"""The Slack bot's settings, from the environment: its credentials, the Web API's address, and
+how long it keeps its records (``QUOTEDESK_RETENTION_DAYS``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from retrieval.errors import QuotedeskError
+from retrieval.errors import InvalidArgumentError, QuotedeskError
 
 # Seconds a thread holds the interpreter before another may run (Python's default: 0.005),
 # set by serve and socket. Acknowledging Slack is short Python work among the long stretches
@@ -16,6 +17,10 @@ from retrieval.errors import QuotedeskError
 SWITCH_INTERVAL = 0.001
 
 DEFAULT_API_URL = "https://slack.com/api/"
+# Handled Slack deliveries and feedback are kept this many days: Slack retries a delivery
+# within minutes, and a month of feedback is enough to read; older rows are personal data
+# (user and channel ids, questions) kept for nothing.
+DEFAULT_RETENTION_DAYS = 30
 Mode = Literal["http", "socket"]
 
 # What each way of running needs: HTTP verifies signatures, Socket Mode opens a websocket.
@@ -31,13 +36,15 @@ class SlackConfigError(QuotedeskError):
 
 @dataclass(frozen=True)
 class SlackConfig:
-    """Credentials and the Web API's address.
+    """Credentials, the Web API's address, and the retention of the bot's records.
 
     Attributes:
         bot_token: ``SLACK_BOT_TOKEN`` (``xoxb-…``).
         signing_secret: ``SLACK_SIGNING_SECRET``; verifies that HTTP requests come from Slack.
         app_token: ``SLACK_APP_TOKEN`` (``xapp-…``), for Socket Mode only.
         api_url: ``SLACK_API_URL``, the Web API base URL, always ending in ``/``.
+        retention_days: ``QUOTEDESK_RETENTION_DAYS``: days handled deliveries and feedback
+            are kept (a whole number, at least 1; :data:`DEFAULT_RETENTION_DAYS` when unset).
 
     Example:
         >>> SlackConfig.from_env(
@@ -50,6 +57,7 @@ class SlackConfig:
     signing_secret: str = ""
     app_token: str = ""
     api_url: str = DEFAULT_API_URL
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     def __post_init__(self) -> None:
         # slack_sdk joins base_url and the method name without adding a slash.
@@ -62,6 +70,8 @@ class SlackConfig:
 
         Raises:
             SlackConfigError: Naming every required variable that is unset or empty.
+            InvalidArgumentError: ``QUOTEDESK_RETENTION_DAYS`` is not a whole number of days
+                of at least 1.
         """
         env = os.environ if env is None else env
         missing = [name for name in REQUIRED[mode] if not env.get(name, "").strip()]
@@ -77,4 +87,29 @@ class SlackConfig:
             signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
             app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             api_url=env.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL,
+            retention_days=parse_retention(env.get("QUOTEDESK_RETENTION_DAYS")),
         )
+
+
+def parse_retention(value: str | None) -> int:
+    """Days of ``QUOTEDESK_RETENTION_DAYS`` (:data:`DEFAULT_RETENTION_DAYS` when unset or blank).
+
+    Raises:
+        InvalidArgumentError: ``value`` is not a whole number of days, at least 1.
+
+    Example:
+        >>> parse_retention(" 7 "), parse_retention(None)
+        (7, 30)
+    """
+    raw = (value or "").strip()
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise InvalidArgumentError(
+            f"QUOTEDESK_RETENTION_DAYS must be a whole number of days, at least 1, not {raw!r}"
+        )
+    return days

@@ -1,6 +1,6 @@
 """Forgetting what the bot no longer needs: handled deliveries and feedback older than the
-retention (``QUOTEDESK_RETENTION_DAYS``, 30 days by default) are deleted when the bot starts
-and once a day after that, through :meth:`Store.prune_history`.
+retention (``QUOTEDESK_RETENTION_DAYS``, 30 days by default: :class:`SlackConfig`) are deleted
+when the bot starts and once a day after that, through :meth:`BotStore.prune_history`.
 
 Handled deliveries are only needed while Slack may still retry (minutes); feedback holds user
 and channel ids and the questions people asked, personal data that is not kept for nothing.
@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from retrieval.store import Store
+from bot.store import BotStore
 
 # Often enough that nothing outlives the retention by more than a day; rarely enough to cost
 # nothing.
@@ -26,7 +26,7 @@ class HistoryPruner:
     """Prunes ``store``'s history now and every ``interval``, in a daemon thread.
 
     Args:
-        store: Where deliveries and feedback are kept.
+        store: The bot's store, where deliveries and feedback are kept.
         days: Rows older than this many days are deleted.
         interval: Time between two prunes.
         now: The clock (tests move it forward).
@@ -36,13 +36,13 @@ class HistoryPruner:
         removed: Rows removed so far.
 
     Example:
-        >>> pruner = HistoryPruner(desk.store, days=30).start()
+        >>> pruner = HistoryPruner(BotStore(desk.store), days=config.retention_days).start()
         >>> pruner.stop()
     """
 
     def __init__(
         self,
-        store: Store,
+        store: BotStore,
         *,
         days: int,
         interval: timedelta = PRUNE_EVERY,

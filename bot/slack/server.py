@@ -31,6 +31,7 @@ from bot.slack.app import build_app
 from bot.slack.config import SWITCH_INTERVAL, SlackConfig, SlackConfigError
 from bot.slack.retention import HistoryPruner
 from bot.slack.shape import shape_problem
+from bot.store import BotStore
 from retrieval import QuoteDesk, Settings
 
 if TYPE_CHECKING:
@@ -287,10 +288,11 @@ def create_wsgi_app(
     desk = desk or QuoteDesk(settings or Settings.resolve())
     ready = threading.Event()
     listeners = ListenerPool()
-    app = build_app(config=config, desk=desk, listener_executor=listeners)
+    records = BotStore(desk.store)
+    app = build_app(config=config, desk=desk, listener_executor=listeners, records=records)
     wsgi = SlackWsgi(app, ready=ready, signing_secret=config.signing_secret, listeners=listeners)
     # Each worker prunes: a DELETE of rows already gone costs nothing.
-    wsgi.pruner = HistoryPruner(desk.store, days=desk.settings.retention_days).start()
+    wsgi.pruner = HistoryPruner(records, days=config.retention_days).start()
 
     def warm() -> None:
         try:

@@ -1,5 +1,8 @@
 """``quotedesk simulate``: build the request Slack would send, sign it, dispatch it through the
-real Bolt app against a local stand-in of the Web API, and show what the bot posted."""
+real Bolt app against a local stand-in of the Web API, and show what the bot posted.
+
+The stand-in and the payloads come from the support package :mod:`standins`: this module is
+imported only when ``quotedesk simulate`` runs."""
 
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ from slack_bolt.request import BoltRequest
 from bot.slack.app import build_app
 from bot.slack.blocks import escape
 from bot.slack.config import SlackConfig
-from bot.slack.payloads import (
+from retrieval import QuoteDesk
+from standins.calls import Call
+from standins.payloads import (
     FORM,
     JSON,
     command_body,
@@ -25,8 +30,7 @@ from bot.slack.payloads import (
     mention_event,
     signed_headers,
 )
-from bot.slack.standin import Call, StandIn
-from retrieval import QuoteDesk
+from standins.web_api import StandIn
 
 Kind = Literal["mention", "dm", "command"]
 

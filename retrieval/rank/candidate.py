@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.records import Passage
-from retrieval.words import coverage, word_sets
+from retrieval.words import coverage
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,7 @@ def gather(
     *,
     asked: set[str],
     bm25: Mapping[int, float],
-    indexed: Mapping[int, int] | None = None,
-    with_titles: bool = True,
+    in_text: Mapping[int, int] | None = None,
 ) -> list[Candidate]:
     """The evidence for each passage.
 
@@ -60,14 +59,12 @@ def gather(
         query: The question's unit vector.
         asked: The question's words (:func:`retrieval.words.word_sets`).
         bm25: BM25 scores by passage id.
-        indexed: How many of the ``asked`` words each passage's indexed text holds, by
-            passage id, when known (the lexical index knows; -1 where it does not).
-        with_titles: Whether ``indexed`` counts the words of the passage's title and text
-            together: a passage whose title holds none of them holds as many in its text,
-            the others are read. False: the counts are of the text alone.
+        in_text: How many of the ``asked`` words a passage's text holds, by passage id, where
+            known (the lexical index knows most: its
+            :meth:`~retrieval.search.LexicalIndex.words_in_text`); the others' texts are read.
     """
     found = list(passages)
-    covered = _coverage(found, asked, indexed or {}, with_titles=with_titles)
+    covered = _coverage(found, asked, in_text or {})
     candidates = []
     for passage, share in zip(found, covered, strict=True):
         title = passage.document.title_vector
@@ -83,24 +80,10 @@ def gather(
     return candidates
 
 
-def _coverage(
-    found: list[Passage], asked: set[str], indexed: Mapping[int, int], *, with_titles: bool
-) -> list[float]:
+def _coverage(found: list[Passage], asked: set[str], in_text: Mapping[int, int]) -> list[float]:
     if not asked:
         return [0.0] * len(found)
-    asked_in_title: set[int] = set()
-    if with_titles:
-        # Every title's words at once: stemming a title at a time cost more than the rest.
-        documents = {p.document.id: p.document for p in found if p.document.source.title}
-        title_words = word_sets([d.source.title or "" for d in documents.values()])
-        asked_in_title = {
-            doc_id for doc_id, words in zip(documents, title_words, strict=True) if asked & words
-        }
-    known = {
-        p.id: indexed[p.id] / len(asked)
-        for p in found
-        if indexed.get(p.id, -1) >= 0 and p.document.id not in asked_in_title
-    }
+    known = {p.id: in_text[p.id] / len(asked) for p in found if p.id in in_text}
     unread = [p for p in found if p.id not in known]
     read = coverage(asked, [p.text for p in unread])
     known.update(zip((p.id for p in unread), read, strict=True))

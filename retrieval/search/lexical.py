@@ -1,22 +1,21 @@
-"""BM25 over passage text (bm25s, with an English Snowball stemmer): catches the names,
-numbers and rare words a small sentence encoder blurs.
+"""BM25 over passage text (bm25s's scores, the words of :mod:`retrieval.words`): catches the
+names, numbers and rare words a small sentence encoder blurs.
 
 The index is bm25s's own (a CSC matrix of per-passage term scores, its vocabulary and
-parameters) but built here with array operations, not bm25s's per-token Python loops: a
-million passages take about a minute instead of a quarter of an hour, with the same scores.
-It is saved beside the FAISS index, one folder per corpus version (``lexical-<version>/``, in
-bm25s's file format plus the passage ids), and loaded memory-mapped: a start at a million
-passages reads a few files instead of building for minutes.
+parameters: :mod:`retrieval.search.bm25s_scores`) but built here with array operations, not
+bm25s's per-token Python loops: a million passages take about a minute instead of a quarter of
+an hour, with the same scores. It is saved beside the FAISS index, one folder per corpus
+version (``lexical-<version>/``, in bm25s's file format plus the passage ids), and loaded
+memory-mapped: a start at a million passages reads a few files instead of building for
+minutes.
 """
 
 from __future__ import annotations
 
 import collections
 import itertools
-import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -25,27 +24,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 
 from retrieval.passages import lexical_text
+from retrieval.records import Passage
+from retrieval.search.bm25s_scores import Counts, TermScores
 from retrieval.store import Store
-from retrieval.words import tokenize
+from retrieval.words import ENGLISH, word_sets
 
 log = logging.getLogger(__name__)
 
-# Words as retrieval.words.tokenize makes them (bm25s.tokenize with English stop words and
-# the Snowball stemmer): lowercased, two word characters or more, stop words out, stemmed.
-# A test holds the two to the same tokens.
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_STOPWORDS = tuple(dict.fromkeys(STOPWORDS_EN))
-_STEMMER = Stemmer.Stemmer("english")
-
-# bm25s's defaults, which the figures in the README were measured with.
-K1 = 1.5
-B = 0.75
 # Passages tokenized and counted together while building: bounds the memory of a build.
 BUILD_CHUNK = 50_000
 # Above this many passages a search first finds a score floor on a sample (see _floor).
@@ -56,7 +44,6 @@ IDS_FILE = "ids.npy"
 # Each row's title-only terms (see LexicalIndex.title_only), when the index knows them.
 TITLE_STARTS_FILE = "title_only_starts.npy"
 TITLE_TERMS_FILE = "title_only_terms.npy"
-PARAMS_FILE = "params.index.json"
 # A temporary folder left by a build that was killed is removed after this long (a younger
 # one may be another process's build in progress).
 STALE_TEMP_SECONDS = 3600
@@ -72,7 +59,7 @@ class LexicalIndex:
         [3]
     """
 
-    bm25: bm25s.BM25 | None
+    scores: TermScores | None
     ids: np.ndarray
     version: str | None = None
     # Per row, the terms of its title that its text does not hold (row pointers, term ids):
@@ -89,10 +76,9 @@ class LexicalIndex:
     @property
     def nbytes(self) -> int:
         """Bytes of its arrays (scores, rows, column pointers, ids): what a loaded index maps."""
-        if self.bm25 is None:
+        if self.scores is None:
             return 0
-        arrays = (self.bm25.scores[name] for name in ("data", "indices", "indptr"))
-        return sum(int(a.nbytes) for a in arrays) + int(self.ids.nbytes)
+        return self.scores.nbytes + int(self.ids.nbytes)
 
     @classmethod
     def build(
@@ -137,8 +123,8 @@ class LexicalIndex:
                 builder.add([text for _, _, text in chunk])
         if not ids:
             return cls(None, np.zeros(0, dtype=np.int64), version)
-        bm25 = builder.finish()
-        return cls(bm25, np.frombuffer(ids, dtype=np.int64).copy(), version, builder.title_only())
+        scores = builder.finish()
+        return cls(scores, np.frombuffer(ids, dtype=np.int64).copy(), version, builder.title_only())
 
     @property
     def knows_titles(self) -> bool:
@@ -149,30 +135,48 @@ class LexicalIndex:
         """Scores and passage ids of the ``k`` best passages (fewer when fewer match), best
         first."""
         empty = np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        if self.bm25 is None:
+        if self.scores is None:
             return empty
-        vocab = self.bm25.vocab_dict
+        vocab = self.scores.vocab
         # A word asked twice counts twice, as bm25s counts it.
-        terms = collections.Counter(vocab[t] for t in tokenize([query])[0] if t in vocab)
+        terms = collections.Counter(vocab[t] for t in ENGLISH.tokenize([query])[0] if t in vocab)
         if not terms:
             return empty
-        scores_ = self.bm25.scores
-        data, indices, indptr = scores_["data"], scores_["indices"], scores_["indptr"]
-        scores = np.zeros(len(self.ids), dtype=np.float32)
-        for term, times in terms.items():
-            start, end = int(indptr[term]), int(indptr[term + 1])
-            column = data[start:end]
-            # ufunc.at adds in one pass; ``scores[rows] += column`` gathers, adds and scatters
-            # (the same sums, twice the time: 2.5 against 5 ms a question at a million).
-            np.add.at(
-                scores, indices[start:end], column * np.float32(times) if times > 1 else column
-            )
+        scores = self.scores.sum(terms)
         hits = np.flatnonzero(scores >= _floor(scores, k))
         k = max(1, min(k, len(hits)))
         if len(hits) > k:
             hits = hits[np.argpartition(scores[hits], -k)[-k:]]
         best = hits[np.argsort(-scores[hits], kind="stable")]
         return scores[best], np.asarray(self.ids[best], dtype=np.int64)
+
+    def words_in_text(self, asked: set[str], passages: Sequence[Passage]) -> dict[int, int]:
+        """How many of the ``asked`` words (:func:`retrieval.words.word_sets`) each passage's
+        text holds, its title's words apart, by passage id: for the passages this index can
+        tell, the others left out (ranking reads their text).
+
+        An index that keeps titles apart (:meth:`from_passages`) tells every passage it holds.
+        One that does not (:meth:`from_rows`, or saved before titles were kept) counts title
+        and text together: that is the text's count where the title holds none of the words.
+        """
+        if not asked:
+            return {}
+        ids = [p.id for p in passages]
+        if self.title_only is not None:
+            counts = self.holding(asked, ids, in_text=True).tolist()
+            return {pid: n for pid, n in zip(ids, counts, strict=True) if n >= 0}
+        counts = self.holding(asked, ids).tolist()
+        # Every title's words at once: stemming a title at a time cost more than the rest.
+        documents = {p.document.id: p.document for p in passages if p.document.source.title}
+        title_words = word_sets([d.source.title or "" for d in documents.values()])
+        asked_in_title = {
+            doc_id for doc_id, words in zip(documents, title_words, strict=True) if asked & words
+        }
+        return {
+            p.id: n
+            for p, n in zip(passages, counts, strict=True)
+            if n >= 0 and p.document.id not in asked_in_title
+        }
 
     def holding(
         self, words: Iterable[str], ids: Sequence[int] | np.ndarray, *, in_text: bool = False
@@ -185,15 +189,13 @@ class LexicalIndex:
         time for a question's candidates.
         """
         wanted = np.asarray(ids, dtype=np.int64)
-        if in_text and self.bm25 is not None and self.title_only is None:
+        if in_text and self.scores is not None and self.title_only is None:
             raise ValueError("this index does not tell titles from texts")
-        if self.bm25 is None or not len(wanted):
+        if self.scores is None or not len(wanted):
             return np.full(len(wanted), -1, dtype=np.int32)
         rows = self._rows(wanted)
         counts = np.where(rows >= 0, 0, -1).astype(np.int32)
-        scores_ = self.bm25.scores
-        indices, indptr = scores_["indices"], scores_["indptr"]
-        vocab = self.bm25.vocab_dict
+        indices, indptr, vocab = self.scores.indices, self.scores.indptr, self.scores.vocab
         terms = {vocab[word] for word in set(words) if word in vocab}
         for term in terms:
             # A term's rows ascend in its column (the builder writes them so).
@@ -225,12 +227,12 @@ class LexicalIndex:
     def save(self, path: Path) -> None:
         """Write into a temporary folder beside ``path``, then rename it: readers never see
         half an index. A folder already at ``path`` is replaced."""
-        if self.bm25 is None:
+        if self.scores is None:
             raise ValueError("an empty lexical index is not saved")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
         try:
-            self.bm25.save(tmp, show_progress=False)
+            self.scores.save(tmp)
             np.save(tmp / IDS_FILE, np.asarray(self.ids, dtype=np.int64))
             if self.title_only is not None:
                 np.save(tmp / TITLE_STARTS_FILE, np.asarray(self.title_only[0], dtype=np.int64))
@@ -250,9 +252,8 @@ class LexicalIndex:
             ValueError: The folder does not hold a whole, consistent index.
             OSError: A file cannot be read.
         """
+        scores = TermScores.load(path, mmap=mmap)
         try:
-            params = json.loads((path / PARAMS_FILE).read_text())
-            bm25 = bm25s.BM25.load(path, mmap=mmap, show_progress=False)
             ids = np.load(path / IDS_FILE, mmap_mode="r" if mmap else None)
             title_only = None
             if (path / TITLE_STARTS_FILE).exists():
@@ -260,17 +261,11 @@ class LexicalIndex:
                     np.asarray(np.load(path / TITLE_STARTS_FILE, mmap_mode="r" if mmap else None)),
                     np.asarray(np.load(path / TITLE_TERMS_FILE, mmap_mode="r" if mmap else None)),
                 )
-        except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise ValueError(f"not a lexical index: {exc}") from exc
-        scores = bm25.scores
-        columns = len(scores["indptr"]) - 1
         if (
             ids.ndim != 1
-            or params.get("num_docs") != len(ids)
-            or columns < 0
-            or int(scores["indptr"][-1]) != len(scores["data"])
-            or len(scores["data"]) != len(scores["indices"])
-            or max(bm25.vocab_dict.values(), default=-1) >= columns
+            or scores.rows != len(ids)
             or (
                 title_only is not None
                 and (
@@ -280,16 +275,12 @@ class LexicalIndex:
             )
         ):
             raise ValueError("the index's arrays do not agree with each other")
-        # Plain arrays over the same mapped memory: numpy.memmap's slices cost ten times a
-        # plain slice, and a search slices about a hundred.
-        for name in ("data", "indices", "indptr"):
-            scores[name] = np.asarray(scores[name])
-        return cls(bm25, np.asarray(ids), version, title_only)
+        return cls(scores, np.asarray(ids), version, title_only)
 
 
 def _title_words(title: str | None) -> int:
     # The words lexical_text puts before the passage's (tokenized as the builder does).
-    return len(_TOKEN.findall(title.lower())) if title else 0
+    return len(ENGLISH.surface(title)) if title else 0
 
 
 def _floor(scores: np.ndarray, k: int) -> np.float32:
@@ -314,11 +305,11 @@ class _Builder:
         self._surface: collections.defaultdict[str, int] = collections.defaultdict(
             itertools.count().__next__
         )
-        for word in _STOPWORDS:
+        for word in ENGLISH.stop_words:
             self._surface[word]  # noqa: B018 - the lookup assigns the next id
-        self._to_stem = np.full(len(_STOPWORDS), -1, dtype=np.int32)
+        self._to_stem = np.full(len(ENGLISH.stop_words), -1, dtype=np.int32)
         self._stems: dict[str, int] = {}
-        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # term, row, tf
+        self._chunks: list[Counts] = []
         self._lengths: list[np.ndarray] = []
         self._rows = 0
         # Per chunk, (row, term) of each title-only term; None once a chunk came without titles.
@@ -328,7 +319,7 @@ class _Builder:
         """Count the terms of ``texts``; ``title_words``: how many of each text's first words
         are its title's (then each row's title-only terms are kept too)."""
         lookup = self._surface.__getitem__
-        findall = _TOKEN.findall
+        findall = ENGLISH.pattern.findall
         flat = array("i")
         counts = np.empty(len(texts), dtype=np.int64)
         for i, text in enumerate(texts):
@@ -402,40 +393,11 @@ class _Builder:
         if not new:
             return
         stems = self._stems
-        ids = [stems.setdefault(stem, len(stems)) for stem in _STEMMER.stemWords(new)]
+        ids = [stems.setdefault(stem, len(stems)) for stem in ENGLISH.stem(new)]
         self._to_stem = np.concatenate([self._to_stem, np.asarray(ids, dtype=np.int32)])
 
-    def finish(self) -> bm25s.BM25:
-        n_docs, n_terms = self._rows, len(self._stems)
-        lengths = np.concatenate(self._lengths).astype(np.float64)
-        avg_length = lengths.mean()
-        df = np.zeros(n_terms, dtype=np.int64)
-        for terms, _, _ in self._chunks:
-            df += np.bincount(terms, minlength=n_terms)
-        # bm25s's "lucene" BM25, computed as bm25s computes it (idf in float32, the term
-        # frequency part in float64, the product stored as float32).
-        idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        indptr = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(df, out=indptr[1:])
-        data = np.empty(int(indptr[-1]), dtype=np.float32)
-        indices = np.empty(int(indptr[-1]), dtype=np.int32)
-        filled = indptr[:-1].copy()  # where each term's next entry goes
-        while self._chunks:
-            terms, rows, tf = self._chunks.pop(0)
-            tfc = tf / (K1 * ((1 - B) + B * lengths[rows] / avg_length) + tf)
-            chunk_df = np.bincount(terms, minlength=n_terms)
-            chunk_start = np.zeros(n_terms, dtype=np.int64)
-            np.cumsum(chunk_df[:-1], out=chunk_start[1:])
-            at = filled[terms] + (np.arange(len(terms)) - chunk_start[terms])
-            data[at] = idf[terms] * tfc
-            indices[at] = rows
-            filled += chunk_df
-        bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
-        bm25.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": n_docs}
-        bm25.vocab_dict = dict(self._stems)
-        bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
-        bm25.nonoccurrence_array = None
-        return bm25
+    def finish(self) -> TermScores:
+        return TermScores.from_counts(self._chunks, np.concatenate(self._lengths), self._stems)
 
 
 def lexical_path(data_dir: Path, version: str | None) -> Path:
@@ -478,7 +440,7 @@ def load_or_build(store: Store, data_dir: Path) -> LexicalIndex:
             expected,
         )
     index = rebuild(store, version=version)
-    if store.corpus_version() != version or index.bm25 is None:
+    if store.corpus_version() != version or index.scores is None:
         # An ingest went live while this was built (what it holds is neither version), or
         # there is nothing to save.
         return index

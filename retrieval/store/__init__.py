@@ -1,6 +1,9 @@
-"""The only package that speaks SQL: :class:`Store`, its schema and the schema's migrations.
+"""The corpus store, the core's only code that speaks SQL: :class:`Store`, the corpus's schema
+and its migrations.
 
-Everything outside it works with the plain records of :mod:`retrieval.records`.
+Everything else in the core works with the plain records of :mod:`retrieval.records`. (The
+bot's records live in the same database, in tables and a migration history of the bot's own,
+which this package knows nothing of.)
 """
 
 from __future__ import annotations

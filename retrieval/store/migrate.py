@@ -1,14 +1,19 @@
-"""The schema's revisions (Alembic, configured here in code: no alembic.ini).
+"""The corpus schema's revisions (Alembic, configured here in code: no alembic.ini).
 
 * :func:`open_schema` is what :class:`~retrieval.store.Store` does on opening: a database with
-  no quotedesk table is created at head, through the revisions (safe when several processes
-  open it at once); any other database is only looked at, and its :class:`SchemaStatus` says
+  no corpus table is created at head, through the revisions (safe when several processes open
+  it at once); any other database is only looked at, and its :class:`SchemaStatus` says
   whether the store may use it.
-* :func:`upgrade` (``quotedesk db upgrade``) brings a database to head. A store made before
-  migrations (quotedesk tables, no ``alembic_version``) is *adopted* first: the tables of the
-  baseline it lacks are created, the Slack tables of the release before are carried over to
-  their successors, and it is stamped at the baseline revision.
-* :func:`schema_status` (``quotedesk db status``) tells where a database stands.
+* :func:`upgrade` brings a database's corpus schema to head. A store made before migrations
+  (corpus tables, no ``alembic_version``) is *adopted* first: the corpus tables of the baseline
+  it lacks are created, and it is stamped at the baseline revision.
+* :func:`schema_status` tells where a database's corpus schema stands.
+
+The database may hold other histories beside this one, each with its own tables and version
+table: the bot's (``bot/store/migrate.py``, ``alembic_version_bot``) keeps the bot's records.
+This module knows nothing of them; it only leaves alone the tables its models do not define.
+``quotedesk db status`` and ``quotedesk db upgrade`` cover both, through :func:`status_on`,
+:func:`upgrade_on` and :func:`locked` (one lock and one transaction for the two).
 
 Every step that writes holds a lock for its whole transaction: PostgreSQL's advisory lock, or
 SQLite's write lock (``BEGIN IMMEDIATE``); the second process then finds the work done.
@@ -20,19 +25,17 @@ import functools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, MetaData, Table, func, insert, inspect, select, text
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.schema import DropTable
 
 from retrieval.errors import DataDirError, SchemaAheadError, SchemaBehindError, SchemaError
-from retrieval.records import CarriedRows, SchemaState, SchemaStatus, SchemaUpgrade
+from retrieval.records import SchemaState, SchemaStatus, SchemaUpgrade
 from retrieval.store.database import open_engine, redact
 from retrieval.store.schema import SCHEMA_REVISION, Base
 
@@ -52,42 +55,11 @@ BASELINE = "0001"
 SCHEMA_LOCK = 0x71756F7465  # "quote"
 
 
-@dataclass(frozen=True)
-class _Renamed:
-    """A table of the release before migrations (60d4740) and the one that took its place.
-
-    Attributes:
-        old: Its name then.
-        new: The successor's name.
-        columns: For each of the successor's columns, the old column that fills it.
-        unique: The successor's column whose values are unique: rows already there are
-            not copied again.
-    """
-
-    old: str
-    new: str
-    columns: dict[str, str]
-    unique: str | None = None
-
-
-RENAMED = (
-    _Renamed(
-        "slack_events",
-        "handled_deliveries",
-        {"delivery_id": "event_id", "received_at": "received_at"},
-        unique="delivery_id",
-    ),
-    _Renamed(
-        "slack_feedback",
-        "answer_feedback",
-        {c: c for c in ("vote", "question", "quotes", "user_id", "channel_id", "created_at")},
-    ),
-)
 UPGRADE_HINT = "run `quotedesk db upgrade` (with the same --data-dir or DATABASE_URL)"
 
 
 def alembic_config(*, url: str | None = None, connection: Connection | None = None) -> Config:
-    """Alembic's configuration for quotedesk's migrations, made in code.
+    """Alembic's configuration for the corpus's migrations, made in code.
 
     Args:
         url: The database, for Alembic's own command line (``sqlalchemy.url``).
@@ -123,26 +95,26 @@ def head() -> str:
 
     Example:
         >>> head()
-        '0005'
+        '0006'
     """
     return SCHEMA_REVISION
 
 
 def open_schema(engine: Engine) -> SchemaStatus:
-    """Create the schema at head when the database has no quotedesk table; the status after.
+    """Create the schema at head when the database has no corpus table; the status after.
 
     Two processes opening a new database together create it once between them: each looks
     again under the lock, and the second finds it done.
     """
     with engine.connect() as connection:
-        status = _status(connection)
+        status = status_on(connection)
     if status.state is not SchemaState.EMPTY:
         return status
-    with _locked(engine) as connection:
-        status = _status(connection)
+    with locked(engine) as connection:
+        status = status_on(connection)
         if status.state is SchemaState.EMPTY:
             _create_at_head(connection)
-            status = _status(connection)
+            status = status_on(connection)
     return status
 
 
@@ -153,15 +125,12 @@ def schema_status(url: str) -> SchemaStatus:
     Raises:
         DataDirError: The database cannot be opened.
     """
-    try:
-        if _missing_sqlite_file(url):
-            return _empty_status()
-    except SQLAlchemyError as exc:  # not a URL at all
-        raise database_error(url, exc) from exc
-    engine = _engine(url)
+    if missing_sqlite_file(url):
+        return _empty_status()
+    engine = engine_for(url)
     try:
         with engine.connect() as connection:
-            return _status(connection)
+            return status_on(connection)
     except SQLAlchemyError as exc:
         raise database_error(url, exc) from exc
     finally:
@@ -169,7 +138,9 @@ def schema_status(url: str) -> SchemaStatus:
 
 
 def upgrade(url: str) -> SchemaUpgrade:
-    """Bring the database at ``url`` to head, adopting a store made before migrations.
+    """Bring the corpus schema of the database at ``url`` to head, adopting a store made before
+    migrations. (``quotedesk db upgrade`` upgrades the bot's history too, in the same
+    transaction, through :func:`upgrade_on`.)
 
     All of it is one transaction: an error leaves the database as it was.
 
@@ -182,20 +153,10 @@ def upgrade(url: str) -> SchemaUpgrade:
         SchemaError: The tables made before migrations are not the ones it can adopt.
         DataDirError: The database cannot be opened or written.
     """
-    engine = _engine(url)
+    engine = engine_for(url)
     try:
-        with _locked(engine) as connection:
-            before = _status(connection)
-            if before.state is SchemaState.AHEAD:
-                raise _ahead(url, before)
-            created: tuple[str, ...] = ()
-            carried: tuple[CarriedRows, ...] = ()
-            start, applied = before.current, before.pending
-            if before.state is SchemaState.UNVERSIONED:
-                created, carried = _adopt(connection)
-                start, applied = BASELINE, _pending(BASELINE)
-            _run_to_head(connection)
-            after = _status(connection)
+        with locked(engine) as connection:
+            return upgrade_on(connection, url)
     except SQLAlchemyError as exc:
         raise database_error(url, exc, doing="upgrade") from exc
     except Exception as exc:
@@ -204,13 +165,27 @@ def upgrade(url: str) -> SchemaUpgrade:
         raise
     finally:
         engine.dispose()
+
+
+def upgrade_on(connection: Connection, url: str) -> SchemaUpgrade:
+    """:func:`upgrade` on a connection :func:`locked` holds, in its transaction (the caller
+    commits, or rolls back on an error); ``url`` names the database in errors."""
+    before = status_on(connection)
+    if before.state is SchemaState.AHEAD:
+        raise _ahead(url, before)
+    created: tuple[str, ...] = ()
+    start, applied = before.current, before.pending
+    if before.state is SchemaState.UNVERSIONED:
+        created = _adopt(connection)
+        start, applied = BASELINE, _pending(BASELINE)
+    _run_to_head(connection)
+    after = status_on(connection)
     return SchemaUpgrade(
         before=before,
         after=after.head,
         start=start,
         applied=applied,
         adopted=before.state is SchemaState.UNVERSIONED,
-        carried=carried,
         created=created,
     )
 
@@ -246,7 +221,12 @@ def is_command_error(exc: BaseException) -> bool:
     return module is not None and isinstance(exc, module.CommandError)
 
 
-def _engine(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
+    """An engine on ``url`` for a migration command (the caller disposes of it).
+
+    Raises:
+        DataDirError: ``url`` is not a database URL the engine can open.
+    """
     try:
         return open_engine(url)
     except SQLAlchemyError as exc:
@@ -269,8 +249,16 @@ def _ahead(url: str, status: SchemaStatus) -> SchemaAheadError:
     )
 
 
-def _missing_sqlite_file(url: str) -> bool:
-    parsed = make_url(url)
+def missing_sqlite_file(url: str) -> bool:
+    """Whether ``url`` names a SQLite file that does not exist (a status must not create it).
+
+    Raises:
+        DataDirError: ``url`` is not a URL at all.
+    """
+    try:
+        parsed = make_url(url)
+    except SQLAlchemyError as exc:
+        raise database_error(url, exc) from exc
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return False
     return not Path(parsed.database).exists()
@@ -282,14 +270,22 @@ def _empty_status() -> SchemaStatus:
 
 @functools.cache
 def _known_tables() -> frozenset[str]:
-    """Every table name a quotedesk store has had (read once per process: the baseline
-    script builds a ``MetaData`` each time it is asked)."""
-    return frozenset(_baseline_tables().tables) | {table.old for table in RENAMED}
+    """The corpus tables of the baseline: one of them without ``alembic_version`` is a store
+    made before migrations (read once per process: the baseline script builds a ``MetaData``
+    each time it is asked)."""
+    return frozenset(table.name for table in _corpus_baseline(_baseline_tables()))
 
 
 def _baseline_tables() -> Any:
     """The tables of the baseline revision (a ``MetaData``), as its script defines them."""
     return scripts().get_revision(BASELINE).module.baseline()
+
+
+def _corpus_baseline(baseline: Any) -> list[Any]:
+    """The baseline's tables that the corpus owns (those its models define), in creation
+    order. The baseline also made the bot's two tables; since revision 0006 the bot's own
+    history adopts those, and the Slack tables of the release before with them."""
+    return [t for t in baseline.tables.values() if t.name in Base.metadata.tables]
 
 
 @functools.cache
@@ -304,7 +300,8 @@ def _pending(current: str | None) -> tuple[str, ...]:
     return tuple(f"{s.revision} {s.doc}" for s in reversed(list(steps)))
 
 
-def _status(connection: Connection) -> SchemaStatus:
+def status_on(connection: Connection) -> SchemaStatus:
+    """Where the corpus schema of the database behind ``connection`` stands; nothing changed."""
     tables = set(inspect(connection).get_table_names())
     current: str | None = None
     if VERSION_TABLE in tables:
@@ -325,9 +322,10 @@ def _status(connection: Connection) -> SchemaStatus:
 
 
 @contextmanager
-def _locked(engine: Engine) -> Iterator[Connection]:
+def locked(engine: Engine) -> Iterator[Connection]:
     """A connection in a transaction that no other quotedesk process changes the schema
-    beside; committed when the block ends, rolled back on an error."""
+    beside (either history: one lock for both); committed when the block ends, rolled back on
+    an error."""
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
         if sqlite:
@@ -360,9 +358,9 @@ def _locked(engine: Engine) -> Iterator[Connection]:
 
 
 def _create_at_head(connection: Connection) -> None:
-    """A new database: the models' tables, stamped at head. The same schema as every revision
-    applied in turn (a test compares them), in a few milliseconds instead of a tenth of a
-    second: every replica, test and evaluation opens new databases."""
+    """A new database: the corpus models' tables, stamped at head. The same schema as every
+    revision applied in turn (a test compares them), in a few milliseconds instead of a tenth
+    of a second: every replica, test and evaluation opens new databases."""
     from alembic.runtime.migration import MigrationContext
 
     Base.metadata.create_all(connection)
@@ -377,47 +375,28 @@ def _run_to_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection=connection), "head")
 
 
-def _adopt(connection: Connection) -> tuple[tuple[str, ...], tuple[CarriedRows, ...]]:
+def _adopt(connection: Connection) -> tuple[str, ...]:
     """Bring a store made before migrations to the baseline and stamp it there.
 
+    Only the corpus's tables are looked at and created: the bot's history adopts its own.
+
     Returns:
-        The tables created (the old release had not made them) and the rows carried over.
+        The tables created (the old release had not made them).
     """
     baseline = _baseline_tables()
+    tables = _corpus_baseline(baseline)
     present = set(inspect(connection).get_table_names())
-    for name, table in baseline.tables.items():
-        if name in present:
-            columns = {c["name"] for c in inspect(connection).get_columns(name)}
+    for table in tables:
+        if table.name in present:
+            columns = {c["name"] for c in inspect(connection).get_columns(table.name)}
             if missing := sorted(set(table.columns.keys()) - columns):
                 raise SchemaError(
-                    f"cannot adopt this database: its table {name} lacks {', '.join(missing)}; "
-                    "ingest the corpus into a new database instead"
+                    f"cannot adopt this database: its table {table.name} lacks "
+                    f"{', '.join(missing)}; ingest the corpus into a new database instead"
                 )
-    created = tuple(name for name in baseline.tables if name not in present)
-    baseline.create_all(connection, checkfirst=True)
-    carried = tuple(_carry(connection, table) for table in RENAMED if table.old in present)
+    created = tuple(table.name for table in tables if table.name not in present)
+    baseline.create_all(connection, tables=tables, checkfirst=True)
     from alembic import command
 
     command.stamp(alembic_config(connection=connection), BASELINE)
-    return created, carried
-
-
-def _carry(connection: Connection, table: _Renamed) -> CarriedRows:
-    """Copy the old table's rows into its successor (in id order) and drop it.
-
-    The old table goes in the same transaction: left behind, it would be a second record
-    that nothing reads, and a copy of the old release still running would go on writing to
-    it unseen (it fails instead, and shows it must be stopped).
-    """
-    old = sql_table(table.old, *(sql_column(c) for c in {*table.columns.values(), "id"}))
-    new = sql_table(table.new, *(sql_column(c) for c in table.columns))
-    rows = select(*(old.c[c] for c in table.columns.values())).order_by(old.c.id)
-    if table.unique:
-        rows = rows.where(old.c[table.columns[table.unique]].not_in(select(new.c[table.unique])))
-    count = select(func.count()).select_from(new)
-    before = int(connection.scalar(count) or 0)
-    connection.execute(insert(new).from_select(list(table.columns), rows))
-    # Counted, not rowcount: some drivers report -1 for INSERT ... SELECT.
-    carried = int(connection.scalar(count) or 0) - before
-    connection.execute(DropTable(Table(table.old, MetaData())))
-    return CarriedRows(table.old, table.new, carried)
+    return created

@@ -1,9 +1,13 @@
-"""The tables, in one schema: the corpus (documents, passages, title vectors, meta) and what
-the bot must remember across replicas (handled deliveries, feedback on answers).
+"""The corpus's tables: documents, passages, title vectors, meta, fetched URLs.
 
-These models are the schema at head; the database gets there only through the revisions of
-``retrieval/store/migrations/versions/`` (a test checks the two agree). Changing a model means
-writing a revision: ``python -m retrieval.store.migrations revision --autogenerate -m "..."``.
+These models are the corpus's schema at head; the database gets there only through the
+revisions of ``retrieval/store/migrations/versions/`` (a test checks the two agree). Changing a
+model means writing a revision: ``python -m retrieval.store.migrations revision --autogenerate
+-m "..."``.
+
+The same database holds the bot's own tables (``bot/store/schema.py``), under a history of
+their own (``alembic_version_bot``): they are not defined here, and since revision 0006 no
+corpus revision touches them.
 """
 
 from __future__ import annotations
@@ -30,11 +34,11 @@ def utcnow() -> datetime:
 
 # The newest revision in migrations/, which these models define; a new database is created
 # from them and stamped with it. A test holds the two together.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 
 class Base(DeclarativeBase):
-    """Declarative base of every table."""
+    """Declarative base of the corpus's tables."""
 
 
 # A document is live (searched and listed) when no ingest is still staging it.
@@ -148,33 +152,3 @@ class FetchedRow(Base):
     last_modified: Mapped[str | None] = mapped_column(String(128), nullable=True)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class DeliveryRow(Base):
-    """One row per delivery handled (a Slack ``event_id``): the unique key makes replies
-    exactly-once across threads, workers and hosts sharing the database."""
-
-    __tablename__ = "handled_deliveries"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    delivery_id: Mapped[str] = mapped_column(String(64), unique=True)
-    received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
-
-
-class FeedbackRow(Base):
-    """A 👍 or 👎 on an answer."""
-
-    __tablename__ = "answer_feedback"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    vote: Mapped[str] = mapped_column(String(8))
-    question: Mapped[str] = mapped_column(Text)
-    # JSON list of {"passage_id", "source"}: the quotes the user saw.
-    quotes: Mapped[str] = mapped_column(Text)
-    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )

@@ -1,16 +1,16 @@
-"""The database: documents, passages and their embeddings, and what the bot remembers. It is the
-source of truth; the search indexes are caches built from it.
+"""The corpus store: documents, passages and their embeddings, collections, fetched URLs and the
+staged-ingest protocol. It is the source of truth; the search indexes are caches built from it.
 
-Every query and write of quotedesk is a method here, and every method returns plain records
-(:mod:`retrieval.records`), never ORM rows: the rest of the code knows nothing of SQL.
+Every query and write of the corpus is a method here, and every method returns plain records
+(:mod:`retrieval.records`), never ORM rows: the rest of the core knows nothing of SQL. The
+bot keeps its own records (deliveries, feedback) in the same database through a store of its
+own, opened on this one's engine (:attr:`Store.engine`): one pool per process.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from retrieval.records import (
     CollectionInfo,
     Document,
-    Feedback,
     FetchRecord,
     NewDocument,
     Passage,
@@ -35,9 +34,7 @@ from retrieval.records import (
 from retrieval.store.database import open_engine
 from retrieval.store.migrate import check, database_error, is_command_error, open_schema
 from retrieval.store.schema import (
-    DeliveryRow,
     DocumentRow,
-    FeedbackRow,
     FetchedRow,
     MetaRow,
     PassageRow,
@@ -51,11 +48,15 @@ PUBLISH_ATTEMPTS = 3
 
 
 class Store:
-    """Opens the database: creates the schema in a new one, refuses one whose schema is behind.
+    """Opens the database: creates the corpus schema in a new one, refuses one whose corpus
+    schema is behind.
 
-    A database with no quotedesk table is created at the newest revision, through the
+    A database with no corpus table is created at the newest revision, through the
     migrations (safe when several processes open it at once). One at an older revision, or
     made before migrations, is left alone: ``quotedesk db upgrade`` upgrades it.
+
+    Attributes:
+        engine: The database's engine (its connection pool), which the bot's store shares.
 
     Args:
         url: A SQLAlchemy database URL.
@@ -543,63 +544,6 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         with self._sessions.begin() as session:
             session.merge(MetaRow(key=key, value=value))
-
-    # What the bot remembers
-
-    def claim_delivery(self, delivery_id: str) -> bool:
-        """Record ``delivery_id``; False when it was recorded before (a retry or a duplicate).
-
-        Example:
-            >>> store.claim_delivery("Ev1"), store.claim_delivery("Ev1")
-            (True, False)
-        """
-        try:
-            with self._sessions.begin() as session:
-                session.add(DeliveryRow(delivery_id=delivery_id))
-        except IntegrityError:
-            return False
-        return True
-
-    def record_feedback(self, feedback: Feedback) -> None:
-        with self._sessions.begin() as session:
-            session.add(
-                FeedbackRow(
-                    vote=feedback.vote,
-                    question=feedback.question,
-                    quotes=json.dumps(list(feedback.quotes), ensure_ascii=False),
-                    user_id=feedback.user_id,
-                    channel_id=feedback.channel_id,
-                )
-            )
-
-    def feedback(self, *, channel_id: str | None = None) -> list[Feedback]:
-        """The feedback recorded (in a channel, when given), oldest first."""
-        query = select(FeedbackRow).order_by(FeedbackRow.id)
-        if channel_id is not None:
-            query = query.where(FeedbackRow.channel_id == channel_id)
-        with self._sessions() as session:
-            return [
-                Feedback(
-                    vote=row.vote,
-                    question=row.question,
-                    quotes=tuple(json.loads(row.quotes)),
-                    user_id=row.user_id,
-                    channel_id=row.channel_id,
-                )
-                for row in session.scalars(query)
-            ]
-
-    def prune_history(self, *, before: datetime) -> int:
-        """Forget handled deliveries and feedback older than ``before``; returns rows removed."""
-        with self._sessions.begin() as session:
-            removed = 0
-            for table, column in (
-                (DeliveryRow, DeliveryRow.received_at),
-                (FeedbackRow, FeedbackRow.created_at),
-            ):
-                result = session.execute(delete(table).where(column < before))
-                removed += int(getattr(result, "rowcount", 0) or 0)
-            return removed
 
 
 def vector_bytes(vector: np.ndarray) -> bytes:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-import bm25s
 import numpy as np
 import pytest
-import Stemmer
 
 from retrieval.passages import lexical_text
 from retrieval.rank import Candidate, gather
 from retrieval.search.lexical import LexicalIndex
-from retrieval.words import coverage, tokenize, word_sets
+from retrieval.words import coverage, word_sets
 from tests.helpers import SEEDS, make_passage, unit
 
 
@@ -51,8 +49,8 @@ def titled_seed_passages() -> list:
 @pytest.mark.parametrize("titles_apart", [False, True])
 def test_coverage_read_from_the_lexical_index_is_the_coverage_of_the_text(titles_apart):
     """The index holds title and text together. One that keeps each passage's title-only terms
-    counts the text's words alone; with one that does not, a passage whose title holds a
-    question word is read from its text instead."""
+    tells the text's words of every passage; one that does not leaves out the passages whose
+    title holds a question word, and their texts are read."""
     passages = titled_seed_passages()
     ids = np.asarray([p.id for p in passages])
     if titles_apart:
@@ -67,15 +65,23 @@ def test_coverage_read_from_the_lexical_index_is_the_coverage_of_the_text(titles
     seen = 0.0
     for question in ("why did Baku skip the Washington meeting?", "running troops", "talks"):
         asked = word_sets([question])[0]
-        counts = index.holding(asked, ids, in_text=titles_apart).tolist()
-        indexed = dict(zip(ids.tolist(), counts, strict=True))
-        fast = gather(
-            passages, query, asked=asked, bm25={}, indexed=indexed, with_titles=not titles_apart
-        )
+        in_text = index.words_in_text(asked, passages)
+        # Every question here shares a word with some title.
+        assert (len(in_text) == len(passages)) is titles_apart
+        fast = gather(passages, query, asked=asked, bm25={}, in_text=in_text)
         slow = gather(passages, query, asked=asked, bm25={})
         assert [c.coverage for c in fast] == [c.coverage for c in slow]
         seen += sum(c.coverage for c in slow)
     assert seen > 0
+
+
+def test_counts_given_are_taken_and_the_rest_read():
+    query = unit([1.0, 0.0])
+    passages = [make_passage(1, text="Baku withdrew."), make_passage(2, text="Baku withdrew.")]
+    asked = word_sets(["Baku withdrew, talks"])[0]  # baku, withdrew, talk
+    # Passage 1's count is taken as given (here a wrong one, to tell it from a reading).
+    first, second = gather(passages, query, asked=asked, bm25={}, in_text={1: 3})
+    assert (first.coverage, second.coverage) == (1.0, 2 / 3)
 
 
 def test_coverage_counts_the_questions_stemmed_words():
@@ -84,27 +90,6 @@ def test_coverage_counts_the_questions_stemmed_words():
     assert shares[0] > shares[1] > shares[2] == 0.0
     assert shares[0] == 3 * shares[1]  # "withdrew" stems like "withdraw", "talks" like "talk"
     assert coverage(word_sets(["why?"])[0], ["Baku"]) == [0.0]
-
-
-TEXTS = [
-    "O’Brien’s “one-sided” remarks, 2023's U.S.-hosted talks: it's 100,000 people!",
-    "After Baku withdrew from an approaching U.S.-hosted gathering due to reportedly “biased” "
-    "remarks made by a US State Department official, Azerbaijan's foreign ministry said so.",
-    "KAMAZ trucks: production centre in Tashkent, 1,200 vehicles a year (ETA 2025).",
-]
-
-
-def test_word_sets_match_the_bm25_tokenizer():
-    assert word_sets(TEXTS) == [set(tokens) for tokens in tokenize(TEXTS)]
-    # ... which is bm25s's own, with English stop words and the Snowball stemmer.
-    reference = bm25s.tokenize(
-        TEXTS,
-        stopwords="en",
-        stemmer=Stemmer.Stemmer("english"),
-        return_ids=False,
-        show_progress=False,
-    )
-    assert tokenize(TEXTS) == reference
 
 
 def test_with_score_changes_the_score_alone():

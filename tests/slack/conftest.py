@@ -30,10 +30,11 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 
 from bot.slack.config import SlackConfig
-from bot.slack.payloads import FORM, JSON, action_body, command_body, event_body, signed_headers
 from bot.slack.server import SlackWsgi, create_wsgi_app
-from bot.slack.standin import RESPONSE_METHOD, Call, StandIn
 from retrieval import QuoteDesk, Settings
+from standins.calls import Call
+from standins.payloads import FORM, JSON, action_body, command_body, event_body, signed_headers
+from standins.web_api import RESPONSE_METHOD, StandIn
 from tests.conftest import copy_data_dir
 from tests.helpers import SEEDS, FakeEmbedder
 

@@ -13,20 +13,16 @@ import http.client
 import itertools
 import math
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-from bot.slack.payloads import dm_event, event_body, mention_event, signed_headers
-from bot.slack.standin import StandIn
+from standins.payloads import dm_event, event_body, mention_event, signed_headers
+from standins.processes import ServedProcess, serve_process, wait_healthy
+from standins.web_api import StandIn
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 # Two replicas load torch and the model at once, and one ingests the seeds: on two busy cores
 # this has taken a minute; the bound is generous, the wait ends as soon as both are healthy.
 HEALTHY_WITHIN = 240.0
@@ -51,114 +47,13 @@ LEADS = ("", "quick question: ", "do you know ", "tell me ", "please, ")
 TAILS = ("", " thanks", " any quotes?", " sources please")
 
 
-class ReplicaError(RuntimeError):
-    """A replica died or never became healthy; the message carries its log's tail."""
+# A replica is a ``quotedesk serve`` process (gunicorn's arbiter; its worker is a child).
+Replica = ServedProcess
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Replica:
-    """One ``quotedesk serve`` process (gunicorn's arbiter; its worker is a child)."""
-
-    name: str
-    port: int
-    data_dir: Path
-    log_path: Path
-    process: subprocess.Popen[bytes]
-    _log: IO[str] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def events_url(self) -> str:
-        return self.url + "/slack/events"
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def health(self) -> int | None:
-        """/healthz's status, or None when nothing answers yet."""
-        try:
-            return get_status(self.port, "/healthz", timeout=5.0)
-        except OSError:
-            return None
-
-    def pids(self) -> list[int]:
-        """The process and its descendants (the gunicorn worker, an ingest child)."""
-        found, todo = [], [self.process.pid]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            with contextlib.suppress(OSError):
-                for task in Path(f"/proc/{pid}/task").iterdir():
-                    children = (task / "children").read_text().split()
-                    todo.extend(int(child) for child in children)
-        return found
-
-    def rss_kib(self) -> int:
-        """Resident memory of the process and its descendants, in KiB (VmRSS summed)."""
-        return sum(vm_rss_kib(pid) for pid in self.pids())
-
-    def log_tail(self, chars: int = 4000) -> str:
-        if self._log is not None:
-            with contextlib.suppress(ValueError, OSError):
-                self._log.flush()
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def stop(self, timeout: float = STOP_WITHIN) -> None:
-        """SIGTERM (gunicorn stops its workers gracefully), SIGKILL after ``timeout``."""
-        if self.alive():
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                for pid in reversed(self.pids()):  # the worker too, if it outlived the arbiter
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-
-def vm_rss_kib(pid: int) -> int:
-    """``VmRSS`` of ``pid`` from /proc in KiB; 0 for a process gone (or a zombie)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def get_status(port: int, path: str, *, timeout: float) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
-def replica_env(
-    *, port: int, data_dir: Path, database_url: str, api_url: str, secret: str
-) -> dict[str, str]:
+def replica_env(*, data_dir: Path, database_url: str, api_url: str, secret: str) -> dict[str, str]:
     return {
         **os.environ,
-        "PORT": str(port),
         "QUOTEDESK_DATA_DIR": str(data_dir),
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": "xoxb-replica",
@@ -173,67 +68,6 @@ def replica_env(
     }
 
 
-def start_replicas(
-    count: int,
-    *,
-    base: Path,
-    database_url: str,
-    api_url: str,
-    secret: str,
-    threads: int = 4,
-) -> list[Replica]:
-    """Start ``count`` ``quotedesk serve`` processes at the same moment (one ``Popen`` right
-    after the other, each with its own port and data directory, all on ``database_url``)."""
-    prepared = []
-    for n in range(1, count + 1):
-        folder = base / f"replica{n}"
-        folder.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        env = replica_env(
-            port=port,
-            data_dir=folder / "data",
-            database_url=database_url,
-            api_url=api_url,
-            secret=secret,
-        )
-        prepared.append((f"replica{n}", port, folder, env))
-    replicas = []
-    command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1"]
-    command += ["--threads", str(threads)]
-    for name, port, folder, env in prepared:
-        log = open(folder / "serve.log", "w")  # noqa: SIM115 (closed by Replica.stop)
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        replicas.append(Replica(name, port, folder / "data", folder / "serve.log", process, log))
-    return replicas
-
-
-def wait_healthy(replicas: Sequence[Replica], *, timeout: float = HEALTHY_WITHIN) -> float:
-    """Wait until every replica's /healthz is 200; the seconds it took.
-
-    Raises:
-        ReplicaError: One exited, or ``timeout`` passed first.
-    """
-    start = time.monotonic()
-    deadline = start + timeout
-    waiting = list(replicas)
-    while waiting:
-        for replica in list(waiting):
-            if not replica.alive():
-                raise ReplicaError(
-                    f"{replica.name} exited with code {replica.process.returncode} before it "
-                    f"was healthy:\n{replica.log_tail()}"
-                )
-            if replica.health() == 200:
-                waiting.remove(replica)
-        if not waiting:
-            break
-        if time.monotonic() > deadline:
-            tails = "\n".join(f"--- {r.name} ---\n{r.log_tail()}" for r in waiting)
-            raise ReplicaError(f"not healthy after {timeout:.0f} s:\n{tails}")
-        time.sleep(0.25)
-    return time.monotonic() - start
-
-
 @contextlib.contextmanager
 def running_replicas(
     count: int,
@@ -245,22 +79,36 @@ def running_replicas(
     threads: int = 4,
     healthy_within: float = HEALTHY_WITHIN,
 ) -> Iterator[list[Replica]]:
-    """Replicas started together and healthy; all stopped at the end, whatever happens."""
-    replicas: list[Replica] = []
-    try:
-        replicas = start_replicas(
-            count,
-            base=base,
-            database_url=database_url,
-            api_url=slack.api_url,
-            secret=secret,
-            threads=threads,
-        )
+    """``count`` ``quotedesk serve`` processes started at the same moment (one right after the
+    other, each with its own port and data directory, all on ``database_url``), then waited for
+    together until all are healthy; all stopped at the end, whatever happens.
+
+    Raises:
+        ServeError: One exited, or they were not all healthy in ``healthy_within`` seconds.
+    """
+    with contextlib.ExitStack() as stack:
+        replicas: list[Replica] = []
+        for n in range(1, count + 1):
+            folder = base / f"replica{n}"
+            folder.mkdir(parents=True, exist_ok=True)
+            env = replica_env(
+                data_dir=folder / "data",
+                database_url=database_url,
+                api_url=slack.api_url,
+                secret=secret,
+            )
+            started = serve_process(
+                log=folder / "serve.log",
+                env=env,
+                args=["--threads", str(threads)],
+                cwd=ROOT,
+                name=f"replica{n}",
+                healthy_within=None,  # not one by one: together, below
+                stop_within=STOP_WITHIN,
+            )
+            replicas.append(stack.enter_context(started))
         wait_healthy(replicas, timeout=healthy_within)
         yield replicas
-    finally:
-        for replica in replicas:
-            replica.stop()
 
 
 # --- traffic -------------------------------------------------------------------------------

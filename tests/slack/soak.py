@@ -38,11 +38,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.slack.standin import StandIn
+from standins.processes import ServeError
+from standins.web_api import StandIn
 from tests.slack.replicas import (
     Event,
     Replica,
-    ReplicaError,
     Sent,
     make_events,
     percentile,
@@ -56,6 +56,10 @@ REPLICAS = 2
 MAX_RSS_GROWTH = 10.0  # percent, the issue's bound
 # Errors shown in the report, at most.
 ERROR_SAMPLES = 5
+
+
+class SetupError(RuntimeError):
+    """The run could not be set up: PostgreSQL is missing."""
 
 
 @dataclass
@@ -225,7 +229,7 @@ def database(url: str | None) -> Iterator[str]:
 
     bindir = find_bindir()
     if bindir is None:
-        raise ReplicaError(
+        raise SetupError(
             "PostgreSQL's initdb/pg_ctl were not found (set QUOTEDESK_PG_BINDIR, or pass "
             "--database-url)"
         )
@@ -247,7 +251,8 @@ def run_soak(
     stand-in, two replicas started together), :func:`soak` them, stop everything.
 
     Raises:
-        ReplicaError: PostgreSQL is missing, or a replica did not come up.
+        SetupError: PostgreSQL is missing.
+        ServeError: A replica did not come up.
     """
     say = log or (lambda _message: None)
     started = time.monotonic()
@@ -385,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_rss_growth=args.max_rss_growth,
             log=say,
         )
-    except ReplicaError as error:
+    except (SetupError, ServeError) as error:
         say(f"soak: could not set up the run: {error}")
         return 2
     if args.json:

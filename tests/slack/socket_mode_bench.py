@@ -27,9 +27,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack.payloads import event_body, mention_event
 from bot.slack.socket_mode import SocketModeHandler
-from bot.slack.standin import StandIn
+from standins.payloads import event_body, mention_event
+from standins.web_api import StandIn
 
 APP_TOKEN = "xapp-bench"
 ADAPTERS = ["builtin", "builtin-ping2", "websocket-client", "quotedesk"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.slack.blocks import ACTION_SHARE, NOT_FOUND
-from bot.slack.payloads import dm_event, mention_event
+from standins.payloads import dm_event, mention_event
 from tests.slack.conftest import Bot, channel
 
 pytestmark = pytest.mark.slow

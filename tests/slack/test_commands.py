@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,14 +13,15 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.slack.blocks import USAGE
-from bot.slack.payloads import event_body, mention_event
 from bot.slack.simulate import as_json, as_text, simulate
-from bot.slack.standin import StandIn
 from retrieval import QuoteDesk
-from tests.slack.conftest import SECRET, Bot, request
+from standins.payloads import event_body, mention_event
+from standins.processes import serve_process
+from standins.web_api import StandIn
+from tests.helpers import ROOT
+from tests.slack.conftest import SECRET, Bot
 
 BAKU = "why did Baku skip the Washington meeting?"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- the harness, on the fake desk -----------------------------------------------------------
@@ -127,54 +124,21 @@ def test_simulate_command_ask(seed_env: list[str]) -> None:
     assert "acknowledged with this message" in empty.output and "/ask" in empty.output
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path, slack: StandIn) -> Iterator[Bot]:
     """``quotedesk serve`` on an empty data directory (it ingests the seeds first)."""
-    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        "PORT": str(port),
         "QUOTEDESK_DATA_DIR": str(tmp_path / "data"),
         "SLACK_BOT_TOKEN": "xoxb-served",
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": slack.api_url,
         "WEB_CONCURRENCY": "1",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--threads", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "serve.log", "w"),  # noqa: SIM115
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 150
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if request(url + "/healthz").status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.25)
-        else:
-            pytest.fail(
-                "quotedesk serve never became healthy:\n" + (tmp_path / "serve.log").read_text()
-            )
-        yield Bot(url=url, slack=slack)  # in another process: settle() waits for quiet
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    with serve_process(
+        log=tmp_path / "serve.log", env=env, args=["--threads", "2"], cwd=ROOT, healthy_within=150
+    ) as process:
+        yield Bot(url=process.url, slack=slack)  # in another process: settle() waits for quiet
 
 
 @pytest.mark.slow

@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.slack.blocks import ACTION_MORE, ACTION_SHARE, ACTION_UP, APOLOGY, CUT, USAGE
-from bot.slack.payloads import (
+from bot.slack.state import MAX_QUESTION, AnswerState
+from standins.payloads import (
     FORM,
     JSON,
     USER_ID,
@@ -27,8 +28,7 @@ from bot.slack.payloads import (
     next_ts,
     signed_headers,
 )
-from bot.slack.standin import BOT_ID, BOT_USER_ID, TEAM_ID
-from bot.slack.state import MAX_QUESTION, AnswerState
+from standins.workspace import BOT_ID, BOT_USER_ID, TEAM_ID
 from tests.slack.conftest import SECRET, WAIT, Bot, channel
 from tests.slack.test_http import BAKU, buttons, post_raw, quote_sections, shown
 

@@ -25,12 +25,14 @@ from bot.slack.blocks import (
     USAGE,
 )
 from bot.slack.config import SlackConfig
-from bot.slack.payloads import JSON, dm_event, mention_event, next_ts, signed_headers
 from bot.slack.server import MAX_BODY
-from bot.slack.standin import BOT_ID, BOT_USER_ID, StandIn
 from bot.slack.state import AnswerState
+from bot.store import BotStore
 from retrieval import QuoteDesk
 from retrieval.errors import DataDirError
+from standins.payloads import JSON, dm_event, mention_event, next_ts, signed_headers
+from standins.web_api import StandIn
+from standins.workspace import BOT_ID, BOT_USER_ID
 from tests.slack.conftest import SECRET, WAIT, Bot, DeskDouble, channel, request, running
 
 BAKU = "why did Baku skip the Washington meeting?"
@@ -503,7 +505,7 @@ def test_feedback_is_stored(bot: Bot, fake_desk: QuoteDesk) -> None:
     bot.click(ACTION_DOWN, values[ACTION_DOWN], response_url=url, channel=where)
     [thanks] = bot.responses(url)
     assert thanks.params["replace_original"] is False
-    [row] = fake_desk.store.feedback(channel_id=where)
+    [row] = BotStore(fake_desk.store).feedback(channel_id=where)
     assert (row.vote, row.question, row.user_id) == ("down", BAKU, "U0ASKER")
     voted_on = AnswerState.parse(values[ACTION_DOWN]).passages
     assert [q["passage_id"] for q in row.quotes] == list(voted_on)

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from bot.slack.server import ListenerPool
-from bot.slack.standin import Call, StandIn
+from standins.calls import Call
+from standins.web_api import StandIn
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.cli import slack as slack_cli
-from bot.slack.standin import StandIn
+from standins.web_api import StandIn
 from tests.postgres import PostgresServer
 from tests.slack.conftest import SECRET
 from tests.slack.replicas import (

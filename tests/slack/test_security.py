@@ -11,7 +11,6 @@ import io
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,8 +24,13 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack.blocks import ACTION_MORE, ACTION_SHARE, ACTION_UP
-from bot.slack.config import SlackConfig, SlackConfigError
-from bot.slack.payloads import (
+from bot.slack.config import DEFAULT_RETENTION_DAYS, SlackConfig, SlackConfigError
+from bot.slack.retention import HistoryPruner
+from bot.slack.server import MAX_BODY, SlackWsgi, create_wsgi_app
+from bot.store import BotStore, Feedback
+from retrieval import QuoteDesk
+from standins.calls import Call
+from standins.payloads import (
     FORM,
     action_body,
     command_body,
@@ -35,11 +39,8 @@ from bot.slack.payloads import (
     mention_event,
     signed_headers,
 )
-from bot.slack.retention import HistoryPruner
-from bot.slack.server import MAX_BODY, SlackWsgi, create_wsgi_app
-from bot.slack.standin import RESPONSE_METHOD, Call, StandIn
-from retrieval import QuoteDesk
-from retrieval.records import Feedback
+from standins.processes import serve_process
+from standins.web_api import RESPONSE_METHOD, StandIn
 from tests.helpers import ROOT
 from tests.slack.conftest import (
     SECRET,
@@ -52,7 +53,6 @@ from tests.slack.conftest import (
     running,
 )
 from tests.slack.served import DEBUG_LOGGERS
-from tests.slack.test_commands import free_port
 from tests.slack.test_http import BAKU, buttons
 
 # Distinctive, so that finding one in a log cannot be a coincidence.
@@ -205,11 +205,8 @@ def test_no_token_or_secret_is_logged_in_process_at_debug(
 def gunicorn_bot(tmp_path: Path, slack: StandIn) -> Iterator[tuple[Bot, Callable[[], str]]]:
     """``quotedesk serve``'s gunicorn on the fake desk, every logger at DEBUG; yields the bot
     and a function that stops the server and returns everything it printed."""
-    port = free_port()
-    log_path = tmp_path / "gunicorn.log"
     env = {
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
-        "PORT": str(port),
         "QUOTEDESK_DATA_DIR": str(tmp_path / "data"),
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -217,40 +214,20 @@ def gunicorn_bot(tmp_path: Path, slack: StandIn) -> Iterator[tuple[Bot, Callable
         "SLACK_API_URL": slack.api_url,
         "PYTHONPATH": str(ROOT),
     }
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.slack.served"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    with serve_process(
+        log=tmp_path / "gunicorn.log",
+        env=env,
+        command=[sys.executable, "-m", "tests.slack.served"],
+        cwd=ROOT,
+        name="gunicorn",
+        healthy_within=90,
+    ) as served:
 
-    def stop() -> str:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        return log_path.read_text()
+        def stop() -> str:
+            served.stop()
+            return served.log_path.read_text()
 
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if request(url + "/healthz").status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn never became healthy:\n" + stop())
-        yield Bot(url=url, slack=slack), stop
-    finally:
-        stop()
+        yield Bot(url=served.url, slack=slack), stop
 
 
 @pytest.mark.slow  # a gunicorn process
@@ -352,46 +329,46 @@ def test_the_manifest_asks_for_the_scopes_the_code_uses_and_no_more(
 
 
 @pytest.fixture
-def history_desk(tmp_path: Path, seeded_data: Path) -> QuoteDesk:
-    desk = fake_desk_at(tmp_path / "data", template=seeded_data)
-    desk.store.claim_delivery("EvOld")
-    desk.store.record_feedback(Feedback("up", "why?", (), "U1", "C1"))
-    return desk
+def history(tmp_path: Path, seeded_data: Path) -> BotStore:
+    """The bot's store of a desk of its own, with a delivery handled and a vote recorded."""
+    records = BotStore(fake_desk_at(tmp_path / "data", template=seeded_data).store)
+    records.claim_delivery("EvOld")
+    records.record_feedback(Feedback("up", "why?", (), "U1", "C1"))
+    return records
 
 
-def test_history_older_than_the_retention_is_pruned(history_desk: QuoteDesk) -> None:
-    store = history_desk.store
+def test_history_older_than_the_retention_is_pruned(history: BotStore) -> None:
     later = datetime.now(UTC)
-    pruner = HistoryPruner(store, days=30, now=lambda: later)
+    pruner = HistoryPruner(history, days=30, now=lambda: later)
     later += timedelta(days=29)
     assert pruner.prune() == 0  # 29 days old: kept
-    assert store.feedback() and not store.claim_delivery("EvOld")
+    assert history.feedback() and not history.claim_delivery("EvOld")
     later += timedelta(days=2)
     assert pruner.prune() == 2  # 31 days old: forgotten
-    assert store.feedback() == [] and store.claim_delivery("EvOld")
+    assert history.feedback() == [] and history.claim_delivery("EvOld")
     assert (pruner.runs, pruner.removed) == (2, 2)
 
 
-def test_the_pruner_runs_at_start_and_then_periodically(history_desk: QuoteDesk) -> None:
+def test_the_pruner_runs_at_start_and_then_periodically(history: BotStore) -> None:
     later = datetime.now(UTC) + timedelta(days=31)
     pruner = HistoryPruner(
-        history_desk.store, days=30, interval=timedelta(seconds=0.05), now=lambda: later
+        history, days=30, interval=timedelta(seconds=0.05), now=lambda: later
     ).start()
     try:
         assert pruner.wait_runs(3, timeout=WAIT)
-        assert pruner.removed == 2 and history_desk.store.feedback() == []
+        assert pruner.removed == 2 and history.feedback() == []
     finally:
         pruner.stop()
 
 
 def test_a_failing_prune_is_logged_and_tried_again(
-    history_desk: QuoteDesk, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    history: BotStore, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def fail(**_: Any) -> int:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(history_desk.store, "prune_history", fail)
-    pruner = HistoryPruner(history_desk.store, days=30)
+    monkeypatch.setattr(history, "prune_history", fail)
+    pruner = HistoryPruner(history, days=30)
     assert pruner.prune() == 0 and pruner.runs == 1
     assert "could not prune" in caplog.text
 
@@ -404,13 +381,25 @@ def test_serve_prunes_at_start_up_with_the_configured_retention(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("QUOTEDESK_RETENTION_DAYS", "7")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack_config.bot_token)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", slack_config.signing_secret)
+    monkeypatch.setenv("SLACK_API_URL", slack_config.api_url)
+    config = SlackConfig.from_env("http")
+    assert config.retention_days == 7
     desk = fake_desk_at(tmp_path / "data", template=seeded_data)
-    assert desk.settings.retention_days == 7
-    with running(desk, slack=slack, config=slack_config) as bot:
+    with running(desk, slack=slack, config=config) as bot:
         assert bot.wsgi is not None and bot.wsgi.pruner is not None
         assert bot.wsgi.pruner.retention == timedelta(days=7)
         assert bot.wsgi.pruner.wait_runs(1, timeout=WAIT)
         bot.wsgi.pruner.stop()
+
+
+def test_the_retention_is_a_month_unless_set() -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    assert SlackConfig.from_env("http", env).retention_days == DEFAULT_RETENTION_DAYS == 30
+    blank = {**env, "QUOTEDESK_RETENTION_DAYS": " "}
+    assert SlackConfig.from_env("http", blank).retention_days == 30
+    assert SlackConfig(bot_token="xoxb-1").retention_days == 30
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "thirty", "1.5"])
@@ -421,5 +410,11 @@ def test_a_retention_that_is_no_number_of_days_is_a_clear_error(
     from retrieval.errors import InvalidArgumentError
 
     monkeypatch.setenv("QUOTEDESK_RETENTION_DAYS", value)
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
     with pytest.raises(InvalidArgumentError, match="QUOTEDESK_RETENTION_DAYS must be"):
-        Settings.resolve()
+        SlackConfig.from_env("http", {**env, "QUOTEDESK_RETENTION_DAYS": value})
+    for name, token in (("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_APP_TOKEN", "xapp-1")):
+        monkeypatch.setenv(name, token)
+    with pytest.raises(InvalidArgumentError, match="QUOTEDESK_RETENTION_DAYS must be"):
+        SlackConfig.from_env("socket")  # from the process's environment
+    Settings.resolve()  # the bot's setting: the core does not read it

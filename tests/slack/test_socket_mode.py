@@ -19,12 +19,15 @@ from slack_bolt import App
 from bot.slack import socket_mode
 from bot.slack.app import build_app
 from bot.slack.config import SlackConfig
-from bot.slack.payloads import event_body, mention_event
 from bot.slack.retry import MAX_RETRIES
 from bot.slack.server import ListenerPool
 from bot.slack.socket_mode import SocketModeHandler, run_socket_mode
-from bot.slack.standin import Call, Fault, SocketModeStandIn, StandIn
 from retrieval import QuoteDesk
+from standins.calls import Call
+from standins.faults import Fault
+from standins.payloads import event_body, mention_event
+from standins.socket_mode import SocketModeStandIn
+from standins.web_api import StandIn
 from tests.slack.conftest import WAIT, channel
 
 # Real time passes here (reconnects, backoff): not in the fast tier.

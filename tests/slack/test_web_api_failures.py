@@ -26,7 +26,13 @@ from slack_sdk.http_retry import HttpRequest
 from bot.slack.app import build_app, web_client
 from bot.slack.blocks import ACTION_MORE, APOLOGY
 from bot.slack.config import SlackConfig
-from bot.slack.payloads import (
+from bot.slack.retry import BACKOFF, MAX_RETRIES, ConnectionRetry, ServerErrorRetry, idempotent
+from bot.slack.server import ListenerPool
+from bot.slack.state import AnswerState
+from retrieval import QuoteDesk
+from standins.calls import Call
+from standins.faults import Fault
+from standins.payloads import (
     FORM,
     JSON,
     action_body,
@@ -35,11 +41,7 @@ from bot.slack.payloads import (
     mention_event,
     signed_headers,
 )
-from bot.slack.retry import BACKOFF, MAX_RETRIES, ConnectionRetry, ServerErrorRetry, idempotent
-from bot.slack.server import ListenerPool
-from bot.slack.standin import RESPONSE_METHOD, Call, Fault, StandIn
-from bot.slack.state import AnswerState
-from retrieval import QuoteDesk
+from standins.web_api import RESPONSE_METHOD, StandIn
 from tests.slack.conftest import SECRET, WAIT, channel
 
 # Real time passes here (reconnects, backoff): not in the fast tier.

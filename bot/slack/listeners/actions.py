@@ -16,14 +16,15 @@ from slack_bolt import Ack, App, Respond
 from bot.slack.blocks import ACTION_DOWN, ACTION_MORE, ACTION_SHARE, ACTION_UP, Message, notice
 from bot.slack.listeners.replies import answer, deliver
 from bot.slack.state import AnswerState
+from bot.store import BotStore, Feedback
 from retrieval import QuoteDesk
-from retrieval.records import Feedback
 
 THANKS = "Thanks for the feedback!"
 
 
-def register(app: App, *, desk: QuoteDesk) -> None:
-    """Add the button listeners to ``app``."""
+def register(app: App, *, desk: QuoteDesk, records: BotStore) -> None:
+    """Add the button listeners to ``app``: answers come from ``desk``, feedback goes to
+    ``records``."""
 
     def privately(respond: Respond) -> Any:
         # An ephemeral note that leaves the message the button sits on as it is.
@@ -75,7 +76,7 @@ def register(app: App, *, desk: QuoteDesk) -> None:
         def store() -> Message:
             state = AnswerState.parse(action.get("value"))
             shown = desk.store.passages(state.passages)
-            desk.store.record_feedback(
+            records.record_feedback(
                 Feedback(
                     vote="up" if action["action_id"] == ACTION_UP else "down",
                     question=state.question,

@@ -1,4 +1,4 @@
-"""Alembic's environment for quotedesk's schema.
+"""Alembic's environment for the corpus's schema (version table ``alembic_version``).
 
 :mod:`retrieval.store.migrate` runs the revisions on a connection it has already locked and
 begun a transaction on (``config.attributes["connection"]``): the revisions then run inside
@@ -9,6 +9,8 @@ retrieval.store.migrations ...``, for developers) there is no such connection: o
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
@@ -17,10 +19,18 @@ from retrieval.store.schema import Base
 config = context.config
 
 
+def corpus_only(item: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+    """Autogenerate's filter: a table of the database that the models do not define belongs to
+    another history in the same database (the bot's, with its version table) and is left out,
+    not proposed for dropping. (Dropping a corpus table is written into a revision by hand.)"""
+    return not (kind == "table" and reflected and compare_to is None)
+
+
 def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        include_object=corpus_only,
         # SQLite alters a table by copying it: autogenerate writes batch operations for it.
         render_as_batch=True,
         compare_type=True,

@@ -6,9 +6,10 @@ the store still created its tables itself. Written out here, not imported from
 ``retrieval/store/schema.py``, so that this revision stays what it was as the models move on.
 
 A store made before migrations is adopted at this revision by
-:func:`retrieval.store.migrate.upgrade`: the tables it lacks are created from :func:`baseline`,
-the Slack tables of the release before (``slack_events``, ``slack_feedback``) are carried over,
-and the database is stamped ``0001``.
+:func:`retrieval.store.migrate.upgrade`: the corpus tables it lacks are created from
+:func:`baseline`, and the database is stamped ``0001``. (Since revision 0006 the bot's two
+tables, and the Slack tables of the release before that they replace, are adopted by the bot's
+own history: ``bot/store/migrate.py``.)
 
 Revision ID: 0001
 Revises:

@@ -1,5 +1,6 @@
 """Requests as Slack sends them (events, slash commands, button clicks), signed with the
-signing secret the way Slack signs them. Used by ``quotedesk simulate`` and the tests."""
+signing secret the way Slack signs them. Used by ``quotedesk simulate``, ``quotedesk bench``,
+the soak and the tests."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.slack.standin import BOT_USER_ID, TEAM_ID
+from standins.workspace import APP_ID, BOT_USER_ID, TEAM_ID
 
 USER_ID = "U0ASKER"
 CHANNEL_ID = "C0GENERAL"
@@ -52,7 +53,7 @@ def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
         {
             "token": "legacy-verification-token",
             "team_id": TEAM_ID,
-            "api_app_id": "A0QUOTEDESK",
+            "api_app_id": APP_ID,
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{int(time.time())}{next(_serial):06d}",
@@ -122,7 +123,7 @@ def command_body(
             "user_name": "asker",
             "command": command,
             "text": text,
-            "api_app_id": "A0QUOTEDESK",
+            "api_app_id": APP_ID,
             "response_url": response_url,
             "trigger_id": f"{next(_serial)}.trigger",
         }
@@ -143,7 +144,7 @@ def action_body(
     payload = {
         "type": "block_actions",
         "user": {"id": user, "username": "asker", "team_id": TEAM_ID},
-        "api_app_id": "A0QUOTEDESK",
+        "api_app_id": APP_ID,
         "team": {"id": TEAM_ID, "domain": "standin"},
         "container": {
             "type": "message",

@@ -1,0 +1,117 @@
+"""Retrieving: the passages the dense and lexical indexes find for a question, that pass its
+filters, with the evidence ranking weighs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from retrieval.answering.question import Question
+from retrieval.config import Mode, RetrievalConfig
+from retrieval.embedder import Encoder
+from retrieval.rank import Candidate, gather
+from retrieval.records import Passage
+from retrieval.search import Indexes
+from retrieval.search.parallel import beside
+from retrieval.words import word_sets
+
+# BM25's candidates: their scores, and the passages when read with them.
+Lexical = tuple[dict[int, float], dict[int, Passage]]
+
+
+class PassageReader(Protocol):
+    """Where passages are read by id (a :class:`~retrieval.store.Store`)."""
+
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]: ...
+
+
+@dataclass(frozen=True)
+class Found:
+    """What retrieval found for a question.
+
+    Attributes:
+        vector: The question's unit vector.
+        asked: The question's words (:func:`retrieval.words.word_sets`).
+        candidates: The passages found that pass its filters, in passage id order.
+    """
+
+    vector: np.ndarray
+    asked: set[str]
+    candidates: list[Candidate]
+
+
+def search_depth(question: Question, config: RetrievalConfig) -> int:
+    """How many candidates each index is asked for."""
+    n = max(config.candidates, question.wanted * config.candidates_per_quote)
+    # Filters drop candidates after the search, so search deeper when there are any.
+    return n * config.filtered_depth if question.query.filtered else n
+
+
+def retrieve(
+    question: Question,
+    indexes: Indexes,
+    *,
+    store: PassageReader,
+    encoder: Encoder,
+    config: RetrievalConfig,
+) -> Found:
+    """The candidates either index finds for ``question`` (as its mode says), read from
+    ``store``, with their evidence."""
+    text, mode = question.query.text, question.mode
+    depth = search_depth(question, config)
+    lexical = None
+    if mode is Mode.HYBRID and indexes.size >= config.parallel_search_from:
+        # BM25 needs no vector: it runs beside the encoder and the FAISS search (all three
+        # release the GIL), and a question waits for the longest instead of their sum. The
+        # thread then reads its candidates from the store while the encoder still runs.
+        lexical = beside().submit(search_lexical, indexes, store, text, depth, read=True)
+    vector = encoder.encode_query(text)[0]
+    asked = word_sets([text])[0]
+    candidates = _candidates(question, indexes, store, vector, asked, depth=depth, lexical=lexical)
+    return Found(vector, asked, candidates)
+
+
+def search_lexical(
+    indexes: Indexes, store: PassageReader, text: str, depth: int, *, read: bool = False
+) -> Lexical:
+    """BM25's candidates with their scores, and (``read``) the passages, from ``store``."""
+    scores, found = indexes.lexical.search(text, depth)
+    bm25 = {int(i): float(s) for s, i in zip(scores, found, strict=True)}
+    return bm25, store.passages(bm25) if read else {}
+
+
+def _candidates(
+    question: Question,
+    indexes: Indexes,
+    store: PassageReader,
+    vector: np.ndarray,
+    asked: set[str],
+    *,
+    depth: int,
+    lexical: Future[Lexical] | None,
+) -> list[Candidate]:
+    """Passages either index finds that pass the question's date filters (``lexical``: the
+    BM25 search, when it was started on another thread)."""
+    if indexes.size == 0:
+        return []
+    query, mode = question.query, question.mode
+    ids: set[int] = set()
+    bm25: dict[int, float] = {}
+    read: dict[int, Passage] = {}
+    if mode in (Mode.DENSE, Mode.HYBRID):
+        _, found = indexes.dense.search(vector[None, :], depth)
+        ids.update(int(i) for i in found[0] if i >= 0)
+    if lexical is not None:
+        bm25, read = lexical.result()
+    elif mode in (Mode.LEXICAL, Mode.HYBRID):
+        bm25, _ = search_lexical(indexes, store, query.text, depth)
+    ids.update(bm25)
+    read.update(store.passages(ids.difference(read)))
+    # In id order, as one read gives them: ties in ranking keep their order either way.
+    passages = [read[i] for i in sorted(read) if query.admits(read[i].document.date)]
+    in_text = indexes.lexical.words_in_text(asked, passages)
+    return gather(passages, vector, asked=asked, bm25=bm25, in_text=in_text)
