@@ -2,7 +2,7 @@
 
 It knows nothing of Slack or terminals; front ends render the :class:`Answer` it returns.
 
-The names below are imported when first used (PEP 562): ``import retrieval.config`` for a
+The names below are imported when first used (PEP 562): ``import retrieval.tuning`` for a
 command's options does not pull in the engine's database, index and model libraries, which
 is most of a cold ``quotedesk ask``'s start-up.
 """
@@ -14,19 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from retrieval.answer import Answer, Quote, Source, SourceInfo
-    from retrieval.config import Mode, RetrievalConfig, Settings
     from retrieval.engine import QuoteDesk
     from retrieval.errors import QuotedeskError, UserError
     from retrieval.ingest import IngestReport, Progress
+    from retrieval.settings import Settings
+    from retrieval.tuning import Mode, RetrievalConfig
 
 _HOMES = {
     "Answer": "retrieval.answer",
     "Quote": "retrieval.answer",
     "Source": "retrieval.answer",
     "SourceInfo": "retrieval.answer",
-    "Mode": "retrieval.config",
-    "RetrievalConfig": "retrieval.config",
-    "Settings": "retrieval.config",
+    "Mode": "retrieval.tuning",
+    "RetrievalConfig": "retrieval.tuning",
+    "Settings": "retrieval.settings",
     "QuoteDesk": "retrieval.engine",
     "QuotedeskError": "retrieval.errors",
     "UserError": "retrieval.errors",

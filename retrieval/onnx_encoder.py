@@ -1,5 +1,6 @@
-"""The sentence encoder on ONNX Runtime: the same model as :class:`~retrieval.embedder.Embedder`,
-run without torch (imports onnxruntime, tokenizers and numpy only).
+"""The sentence encoder on ONNX Runtime: the same model as
+:class:`~retrieval.embedder.TorchEncoder`, run without torch (imports onnxruntime, tokenizers
+and numpy only).
 
 The ONNX model is built from the sentence-transformers folder on first use (torch exports it,
 in :mod:`retrieval.onnx_export`; some seconds, once) and cached in the data directory:
@@ -31,8 +32,9 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
-from retrieval.config import available_cores
+from retrieval import offline
 from retrieval.errors import ModelNotFoundError
+from retrieval.settings import available_cores
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +176,7 @@ def load(
         ModelNotFoundError: The model cannot be exported (see :func:`read_spec`), or the
             export fails its check against torch.
     """
+    offline.prepare()  # before a tokenizer runs (and, to build, transformers is imported)
     built = ensure_model(folder, models, backend, label=label, announce=announce)
     try:
         return OnnxEncoder(built, name=name)

@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-# Set before transformers (and so huggingface_hub) is imported: never call the hub.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+from retrieval import offline
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT = "last_hidden_state"
@@ -46,6 +42,7 @@ def export(
     Returns:
         The torch model's ``last_hidden_state`` for ``check``, float32.
     """
+    offline.prepare()  # before transformers, and so huggingface_hub, is imported
     import torch
     from transformers import AutoModel
 

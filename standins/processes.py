@@ -215,10 +215,9 @@ def serve_process(
     Raises:
         ServeError: It exited, or was not healthy in time.
 
-    Example:
-        >>> with serve_process(log=tmp / "serve.log", env=env, args=["--threads", "2"]) as served:
-        ...     urlopen(served.url + "/healthz").status
-        200
+    Used as ``with serve_process(log=tmp / "serve.log", env=env) as served:``, then requests
+    to ``served.url`` (``/healthz`` answers 200). It starts quotedesk, which loads the model,
+    so there is no example to run here: ``tests/slack/test_commands.py`` serves the bot so.
     """
     port = free_port() if port is None else port
     argv = [*(command or [sys.executable, "-m", "bot", "serve", "--host", HOST]), *args]

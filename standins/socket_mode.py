@@ -49,12 +49,11 @@ class SocketModeStandIn:
     (a close frame), :meth:`cut` (the TCP connection dropped: FIN, or RST with ``reset``) and
     :meth:`go_silent` (the peer vanishes: nothing is read or answered any more).
 
-    Example:
-        >>> with StandIn(socket_mode=True) as slack:
-        ...     ...  # start the app in Socket Mode against slack.api_url
-        ...     slack.socket.wait_links(1)
-        ...     envelope_id = slack.socket.send_event(json.loads(event_body(mention_event("hi"))))
-        ...     slack.socket.wait_ack(envelope_id)
+    It is used from :class:`~standins.web_api.StandIn` with ``socket_mode=True``: once an app
+    in Socket Mode has connected (``slack.socket.wait_links(1)``), ``envelope_id =
+    slack.socket.send_event(event)`` delivers an event and ``slack.socket.wait_ack(envelope_id)``
+    waits for the app's ack. That needs a running app, so there is no example to run here:
+    ``tests/slack/test_socket_mode.py`` does it.
     """
 
     def __init__(self, host: str = "127.0.0.1"):

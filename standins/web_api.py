@@ -35,6 +35,7 @@ class StandIn(CallLog):
     :class:`~standins.calls.CallLog`.
 
     Example:
+        >>> from slack_sdk import WebClient
         >>> with StandIn() as slack:
         ...     WebClient(token="xoxb-1", base_url=slack.api_url).auth_test()["user_id"]
         'U0QUOTEDESK'

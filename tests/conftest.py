@@ -1,6 +1,6 @@
 """Shared fixtures. The real packaged model (loaded once per session), real FAISS and SQLite;
 tests that use the real model are marked ``slow`` (here, by the fixtures they ask for, as well
-as by hand), so ``pytest -m "not slow"`` runs the fast tier on :class:`FakeEmbedder`."""
+as by hand), so ``pytest -m "not slow"`` runs the fast tier on :class:`FakeEncoder`."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ import gc
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from retrieval.config import RetrievalConfig, Settings
-
 if TYPE_CHECKING:
-    from retrieval.embedder import Embedder
+    from retrieval.embedder import TorchEncoder
     from retrieval.engine import QuoteDesk
-    from tests.helpers import CountingEmbedder, FakeEmbedder
+    from tests.helpers import CountingEncoder, FakeEncoder, MakeDesk, Run
+    from tests.web.site import Site
 
 # Under pytest-xdist each worker has a core: OpenMP's (FAISS) and ONNX Runtime's thread pools
 # spinning on the other worker's core cost more than they give on the fast tier's tiny indexes.
@@ -47,9 +46,7 @@ if "PYTEST_DEBUG_TEMPROOT" not in os.environ and (ram := _ram_disk()):
 pytest_plugins = ["tests.postgres"]
 
 # Fixtures that load the real model: a test asking for one is slow.
-REAL_MODEL_FIXTURES = frozenset({"embedder", "seed_desk", "real_desk"})
-# The fake embedder's cosines are small (hashed words): its desks never abstain.
-FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
+REAL_MODEL_FIXTURES = frozenset({"encoder", "seed_desk", "real_desk"})
 
 
 # A module whose tests are all slow says so in one line at its top level; the fast tier does
@@ -89,7 +86,7 @@ def pytest_sessionstart() -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_collection() -> Iterator[object]:
+def pytest_collection() -> Generator[None, object, object]:
     """Collect without the cyclic garbage collector: importing the test modules makes some
     hundred thousand objects that live to the end and little garbage, and the collector's
     passes over them cost each xdist worker a third of a second."""
@@ -120,90 +117,55 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    from retrieval.embedder import shared_embedder
+def encoder() -> TorchEncoder:
+    from retrieval.embedder import shared_torch_encoder
 
-    return shared_embedder(None)
-
-
-def open_desk(data: Path, embedder: object, config: RetrievalConfig | None = None) -> QuoteDesk:
-    """A desk whose database and index live in ``data``."""
-    # Imported here, as tests.helpers (NumPy) in the fixtures below: the engine's imports
-    # (SQLAlchemy, FAISS, BM25) would slow the start of every pytest process, xdist's
-    # controller included, which runs no test.
-    from retrieval.engine import QuoteDesk
-
-    return QuoteDesk(
-        Settings.resolve(data_dir=data, database_url=f"sqlite:///{data}/q.db"),
-        config=config,
-        embedder=embedder,  # type: ignore[arg-type]
-    )
+    return shared_torch_encoder(None)
 
 
 @pytest.fixture(scope="session")
-def seed_desk(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> QuoteDesk:
+def seed_desk(tmp_path_factory: pytest.TempPathFactory, encoder: TorchEncoder) -> QuoteDesk:
     """A desk over the shipped seeds with the real model; shared, so tests must not change
     its corpus."""
-    from tests.helpers import SEEDS
+    # Imported here, as in the fixtures below: tests.helpers (NumPy) would slow the start of
+    # every pytest process, xdist's controller included, which runs no test.
+    from tests.helpers import SEEDS, open_desk
 
-    desk = open_desk(tmp_path_factory.mktemp("seed-desk"), embedder)
+    desk = open_desk(tmp_path_factory.mktemp("seed-desk"), encoder)
     desk.ingest(SEEDS)
     return desk
 
 
 @pytest.fixture(scope="session")
 def fake_seed_desk(tmp_path_factory: pytest.TempPathFactory, seeded_data: Path) -> QuoteDesk:
-    """A desk over the shipped seeds with :class:`FakeEmbedder`; shared, so tests must not
+    """A desk over the shipped seeds with :class:`FakeEncoder`; shared, so tests must not
     change its corpus."""
-    from tests.helpers import FakeEmbedder
+    from tests.helpers import FAKE_CONFIG, FakeEncoder, copy_data_dir, open_desk
 
     folder = copy_data_dir(seeded_data, tmp_path_factory.mktemp("fake-seed-desk") / "data")
-    return open_desk(folder, FakeEmbedder(), FAKE_CONFIG)
-
-
-def seeded_template(folder: Path, corpus: Path | None = None) -> Path:
-    """Make ``folder`` a data dir holding ``corpus`` (the seeds by default) ingested on
-    :class:`FakeEmbedder` (its database ``q.db``, its indexes saved), then close the database:
-    a template for :func:`copy_data_dir`."""
-    from tests.helpers import SEEDS, FakeEmbedder
-
-    desk = open_desk(folder, FakeEmbedder())
-    desk.ingest(corpus or SEEDS)
-    desk.store.close()  # the last connection closed: SQLite folds its WAL into the file
-    return folder
-
-
-def copy_data_dir(template: Path, dest: Path, *, database: str = "q.db") -> Path:
-    """A copy at ``dest`` of the data dir ``template``, its database file named ``database``:
-    what an ingest of the template's corpus leaves, in a few milliseconds, for tests whose
-    claim is not about ingesting. (Its documents' folder is the template's: a test that
-    ingests the same corpus again from elsewhere starts from an empty data dir.)"""
-    shutil.copytree(template, dest)
-    if database != "q.db":
-        (dest / "q.db").rename(dest / database)
-    return dest
+    return open_desk(folder, FakeEncoder(), FAKE_CONFIG)
 
 
 @pytest.fixture(scope="session")
 def seeded_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding the seeds ingested on :class:`FakeEmbedder`, made once per process:
+    """A data dir holding the seeds ingested on :class:`FakeEncoder`, made once per process:
     a template, never opened by a test; :func:`copy_data_dir` gives a test its own copy."""
+    from tests.helpers import seeded_template
+
     return seeded_template(tmp_path_factory.mktemp("seeded") / "data")
 
 
 @pytest.fixture
-def make_desk(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> Callable[..., tuple[QuoteDesk, FakeEmbedder]]:
-    """A fresh desk on :class:`FakeEmbedder` (which counts what it encodes); ``make(name)``
+def make_desk(tmp_path: Path, request: pytest.FixtureRequest) -> MakeDesk:
+    """A fresh desk on :class:`FakeEncoder` (which counts what it encodes); ``make(name)``
     with the same name opens the same data dir again, as another process would.
     ``make(seeded=True)`` makes a new data dir a copy of ``seeded_data`` (the seeds ingested,
     their indexes saved) first."""
 
-    from tests.helpers import FakeEmbedder
+    from tests.helpers import FAKE_CONFIG, FakeEncoder, copy_data_dir, open_desk
 
-    def make(name: str = "data", *, seeded: bool = False) -> tuple[QuoteDesk, FakeEmbedder]:
-        fake = FakeEmbedder()
+    def make(name: str = "data", *, seeded: bool = False) -> tuple[QuoteDesk, FakeEncoder]:
+        fake = FakeEncoder()
         if seeded and not (tmp_path / name).exists():
             copy_data_dir(request.getfixturevalue("seeded_data"), tmp_path / name)
         return open_desk(tmp_path / name, fake, FAKE_CONFIG), fake
@@ -213,13 +175,13 @@ def make_desk(
 
 @pytest.fixture
 def real_desk(
-    tmp_path: Path, embedder: Embedder
-) -> Callable[..., tuple[QuoteDesk, CountingEmbedder]]:
+    tmp_path: Path, encoder: TorchEncoder
+) -> Callable[..., tuple[QuoteDesk, CountingEncoder]]:
     """Like ``make_desk``, with the real model (counting what it encodes)."""
-    from tests.helpers import CountingEmbedder
+    from tests.helpers import CountingEncoder, open_desk
 
-    def make(name: str = "data") -> tuple[QuoteDesk, CountingEmbedder]:
-        counting = CountingEmbedder(embedder)
+    def make(name: str = "data") -> tuple[QuoteDesk, CountingEncoder]:
+        counting = CountingEncoder(encoder)
         return open_desk(tmp_path / name, counting), counting
 
     return make
@@ -233,3 +195,43 @@ def corpus(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
     shutil.copytree(SEEDS, folder)
     return folder
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder holding a copy of seeds/, a fresh data dir, and output as if piped."""
+    from tests.helpers import SEEDS
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.setenv("QUOTEDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    # Whatever terminal runs the tests, output is decided by the test alone.
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """The CLI in ``workdir``, in process, on the fake encoder."""
+    from tests.helpers import FakeEncoder, runner
+
+    return runner(FakeEncoder(), monkeypatch)
+
+
+@pytest.fixture
+def newsroom(tmp_path: Path) -> Path:
+    """A newsroom's folder of every kind of file (:func:`tests.helpers.make_newsroom`)."""
+    from tests.helpers import make_newsroom
+
+    return make_newsroom(tmp_path / "newsroom")
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """The local site, started, with no pages yet (robots.txt absent: everything allowed)."""
+    from tests.web.site import Site
+
+    with Site() as running:
+        yield running

@@ -7,7 +7,7 @@
   memory renamed ``handled_deliveries`` and ``answer_feedback``: what revision 0001 must equal.
 
 :func:`build_previous_release` fills a previous-release database the way that release's ingest
-did: real passages of real files, embedded by :class:`~tests.helpers.FakeEmbedder`.
+did: real passages of real files, embedded by :class:`~tests.helpers.FakeEncoder`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from retrieval.documents import iter_corpus_files, parse_document
 from retrieval.ingest import PASSAGE_RECIPE, RECIPE_KEY
 from retrieval.passages import find_title, split_passages
 from retrieval.store import vector_bytes
-from tests.helpers import FakeEmbedder
+from tests.helpers import FakeEncoder
 
 
 def utcnow() -> datetime:
@@ -190,7 +190,7 @@ def build_previous_release(url: str, folders: list[Path], *, title_vectors: bool
         title_vectors: False builds a store of the release before titles were encoded
             (40bb2fe), which had no ``title_vectors`` table.
     """
-    fake = FakeEmbedder()
+    fake = FakeEncoder()
     engine = create_engine(url)
     tables = [
         t

@@ -14,21 +14,21 @@ import pytest
 
 from bot.bench import fill, report
 from bot.bench.run import DEFAULT_QUESTIONS, Bench, Plan, label, recall_at
-from tests.conftest import FAKE_CONFIG, copy_data_dir, open_desk
-from tests.helpers import ROOT, SEEDS, FakeEmbedder
+from retrieval import QuoteDesk
+from tests.helpers import FAKE_CONFIG, ROOT, SEEDS, FakeEncoder, copy_data_dir, open_desk
 
 
 @pytest.fixture
-def source(tmp_path: Path, seeded_data: Path):
+def source(tmp_path: Path, seeded_data: Path) -> QuoteDesk:
     """A desk over the seeds."""
-    return open_desk(copy_data_dir(seeded_data, tmp_path / "source"), FakeEmbedder(), FAKE_CONFIG)
+    return open_desk(copy_data_dir(seeded_data, tmp_path / "source"), FakeEncoder(), FAKE_CONFIG)
 
 
-def test_a_store_is_filled_to_size_real_passages_first(source, tmp_path: Path) -> None:
+def test_a_store_is_filled_to_size_real_passages_first(source: QuoteDesk, tmp_path: Path) -> None:
     pool = fill.RealPool.from_store(source.store)
     real = len(pool.passages)
     assert real == source.store.passage_count() and real < 100
-    target = open_desk(tmp_path / "target", FakeEmbedder(), FAKE_CONFIG)
+    target = open_desk(tmp_path / "target", FakeEncoder(), FAKE_CONFIG)
     filler = fill.Filler(target.store, pool)
     assert filler.fill_to(20) == 20  # part of the real passages: cut to the size exactly
     assert filler.fill_to(real + 250) == real + 250 == target.store.passage_count()
@@ -46,7 +46,7 @@ def test_a_store_is_filled_to_size_real_passages_first(source, tmp_path: Path) -
     assert all(p.text.endswith(".") and set(p.text[:-1].split()) <= words for p in synthetic)
 
 
-def test_held_out_queries_are_not_stored_vectors(source) -> None:
+def test_held_out_queries_are_not_stored_vectors(source: QuoteDesk) -> None:
     pool = fill.RealPool.from_store(source.store)
     queries = fill.held_out_queries(pool.vectors, 30)
     assert queries.shape == (30, pool.vectors.shape[1])
@@ -62,7 +62,9 @@ def test_blank_line_paragraphs_of_more_than_20_characters() -> None:
 
 
 @pytest.mark.slow  # builds every index kind
-def test_the_scale_stage_measures_every_kind_against_exact_search(source, tmp_path: Path) -> None:
+def test_the_scale_stage_measures_every_kind_against_exact_search(
+    source: QuoteDesk, tmp_path: Path
+) -> None:
     plan = Plan(
         name="test",
         corpus=SEEDS,
@@ -77,8 +79,8 @@ def test_the_scale_stage_measures_every_kind_against_exact_search(source, tmp_pa
     )
     said: list[str] = []
     result = report.Report(command="test", machine={})
-    fake = FakeEmbedder()
-    bench = Bench(plan, tmp_path / "work", result, say=said.append, seeds=SEEDS, embedder=fake)
+    fake = FakeEncoder()
+    bench = Bench(plan, tmp_path / "work", result, say=said.append, seeds=SEEDS, encoder=fake)
     bench.scale(source)
     assert {(p.kind, p.size) for p in result.points} == {
         ("flat", 200),
@@ -95,6 +97,7 @@ def test_the_scale_stage_measures_every_kind_against_exact_search(source, tmp_pa
         assert point.memory_mb is not None and point.memory_mb > 0
     sq8 = next(p for p in result.points if p.kind == "ivf-sq8" and p.size == 800)
     flat = next(p for p in result.points if p.kind == "flat" and p.size == 800)
+    assert sq8.memory_mb is not None and flat.memory_mb is not None
     assert sq8.memory_mb < 0.5 * flat.memory_mb
     names = [row.name for row in result.rows]
     assert (

@@ -8,9 +8,7 @@ from pathlib import Path
 
 from bot.bench import formats
 from bot.bench.report import Row
-from tests.conftest import FAKE_CONFIG, open_desk
-from tests.helpers import FakeEmbedder
-from tests.test_formats import PAGE, RECORDS
+from tests.helpers import FAKE_CONFIG, PAGE, RECORDS, FakeEncoder, open_desk
 
 STRIKE_URL = "https://courier.example/2022/07/06/harbour-strike-ends"
 STRIKE_TEXT = [
@@ -67,7 +65,7 @@ def small_set(folder: Path) -> Path:
 
 def test_the_newsroom_step_counts_as_the_sets_scorer(tmp_path: Path) -> None:
     rows: list[Row] = []
-    encoder = FakeEmbedder()
+    encoder = FakeEncoder()
     formats.newsroom(
         small_set(tmp_path / "set"),
         desk=lambda name: open_desk(tmp_path / name, encoder, FAKE_CONFIG),

@@ -1,30 +1,30 @@
 """The command line, in process (click's runner) and as a real subprocess.
 
-Most tests run the CLI on the fake embedder (``tests.helpers.FakeEmbedder``): they check what
+Most tests run the CLI on the fake encoder (``tests.helpers.FakeEncoder``): they check what
 the CLI does (arguments, output, exit codes), not how well the model ranks, and stay fast. Tests
 with the real model carry ``@pytest.mark.slow``.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from bot.cli import cli, common
+from bot.cli import common
 from bot.terminal import EVAL_COLUMNS
-from tests.conftest import copy_data_dir
-from tests.helpers import GOLDEN, ROOT, SEEDS, FakeEmbedder, golden
+from tests.helpers import GOLDEN, ROOT, Run, copy_data_dir, golden, runner
+
+if TYPE_CHECKING:
+    from retrieval.embedder import TorchEncoder
 
 QUESTION = "why did Baku skip the Washington meeting?"
 BAD_FILTER = "since:yesterday x"
@@ -47,38 +47,11 @@ STABLE_QUOTE = {
 }
 ANSI = re.compile(r"\x1b\[")
 
-Run = Callable[..., Result]
-
 
 def source_text(path: Path) -> str:
     """A corpus file's text as the core reads it: UTF-8, BOM stripped, newlines as LF."""
     text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def runner(desk_embedder: object | None, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Invoke the CLI in process; every desk it opens gets ``desk_embedder``."""
-    if desk_embedder is not None:
-        opened = functools.partial(common.open_desk, embedder=desk_embedder)
-        monkeypatch.setattr(common, "open_desk", opened)
-
-    def invoke(*args: str, input: str | None = None) -> Result:
-        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-    return invoke
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder holding a copy of seeds/, a fresh data dir, and output as if piped."""
-    monkeypatch.chdir(tmp_path)
-    shutil.copytree(SEEDS, tmp_path / "seeds")
-    monkeypatch.setenv("QUOTEDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    # Whatever terminal runs the tests, output is decided by the test alone.
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "COLUMNS"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 @pytest.fixture
@@ -90,15 +63,9 @@ def seeded(workdir: Path, seeded_data: Path) -> Path:
 
 
 @pytest.fixture
-def run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """The CLI on the fake embedder."""
-    return runner(FakeEmbedder(), monkeypatch)
-
-
-@pytest.fixture
-def run_real(workdir: Path, embedder: object, monkeypatch: pytest.MonkeyPatch) -> Run:
+def run_real(workdir: Path, encoder: TorchEncoder, monkeypatch: pytest.MonkeyPatch) -> Run:
     """The CLI on the real model (loaded once per session)."""
-    return runner(embedder, monkeypatch)
+    return runner(encoder, monkeypatch)
 
 
 @pytest.fixture
@@ -263,7 +230,7 @@ def test_chat_bad_filter_is_a_hint_and_the_chat_goes_on(run: Run) -> None:
 # --- eval ----------------------------------------------------------------------------------
 
 
-def eval_rows(result: Result) -> list[dict[str, object]]:
+def eval_rows(result: Result) -> list[dict[str, Any]]:
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -314,7 +281,7 @@ def test_eval_set_overrides_the_configuration(run: Run, questions: Path) -> None
     args = ("eval", str(questions), "--corpus", "seeds", "--json")
     [row] = eval_rows(run(*args, "--set", "mode=lexical", "--set", "min_similarity=0.3"))
     assert row["mode"] == "lexical"  # the configuration's mode is the one evaluated
-    assert row["config"]["min_similarity"] == 0.3  # type: ignore[index]
+    assert row["config"]["min_similarity"] == 0.3
     # The override reaches the ranking: nothing clears an impossible threshold.
     [default] = eval_rows(run(*args))
     [strict] = eval_rows(run(*args, "--set", "min_similarity=1.5"))

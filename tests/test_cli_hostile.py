@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.printable import printable
-from tests.conftest import copy_data_dir, seeded_template
-from tests.helpers import SEEDS, FakeEmbedder
-from tests.test_cli import Run, runner
+from tests.helpers import SEEDS, FakeEncoder, Run, copy_data_dir, runner, seeded_template
 
 # Anything a terminal would act on: ESC, C1 controls (0x9b is a one-byte CSI), bidi overrides.
 RAW_CONTROL = re.compile(
@@ -49,14 +47,14 @@ def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """The CLI on the fake embedder, over the seeds plus a hostile file, output as if piped."""
+    """The CLI on the fake encoder, over the seeds plus a hostile file, output as if piped."""
     monkeypatch.chdir(tmp_path)
     hostile_seeds(tmp_path)
     monkeypatch.setenv("QUOTEDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "COLUMNS"):
         monkeypatch.delenv(name, raising=False)
-    return runner(FakeEmbedder(), monkeypatch)
+    return runner(FakeEncoder(), monkeypatch)
 
 
 @pytest.fixture

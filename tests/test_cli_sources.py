@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import Run, run, workdir  # noqa: F401  (fixtures)
-from tests.test_formats import newsroom  # noqa: F401  (fixture)
-from tests.web.conftest import site  # noqa: F401  (fixture)
+from tests.helpers import Run
 from tests.web.site import Page, Site
 
 STRIKE = "https://courier.example/2022/07/06/harbour-strike-ends"
@@ -23,7 +21,7 @@ def lines(output: str) -> list[dict]:  # type: ignore[type-arg]
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
-def test_sources_json_rows_gain_url_and_keep_their_fields(run: Run, newsroom: Path) -> None:  # noqa: F811
+def test_sources_json_rows_gain_url_and_keep_their_fields(run: Run, newsroom: Path) -> None:
     assert run("ingest", str(newsroom)).exit_code == 0
     rows = {row["source"]: row for row in lines(run("sources", "--json").stdout)}
     assert rows["web/strike.html"] == {
@@ -40,8 +38,8 @@ def test_sources_json_rows_gain_url_and_keep_their_fields(run: Run, newsroom: Pa
 
 
 def test_ask_shows_the_link_under_the_quote_and_json_carries_it(
-    run: Run,  # noqa: F811
-    newsroom: Path,  # noqa: F811
+    run: Run,
+    newsroom: Path,
 ) -> None:
     run("ingest", str(newsroom))
     answer = lines(run("ask", "--json", STRIKE_QUESTION).stdout)[0]
@@ -55,7 +53,7 @@ def test_ask_shows_the_link_under_the_quote_and_json_carries_it(
     assert f"Harbour strike ends — {STRIKE}" in shown
 
 
-def test_show_prints_the_stored_text_a_quote_is_cut_from(run: Run, newsroom: Path) -> None:  # noqa: F811
+def test_show_prints_the_stored_text_a_quote_is_cut_from(run: Run, newsroom: Path) -> None:
     run("ingest", str(newsroom))
     quote = lines(run("ask", "--json", "-k", "1", BACKLOG_QUESTION).stdout)[0]["quotes"][0]
     whole = lines(run("show", "--json", quote["source"]).stdout)[0]
@@ -72,7 +70,7 @@ def test_show_prints_the_stored_text_a_quote_is_cut_from(run: Run, newsroom: Pat
     assert outside.exit_code == 2 and "no passage" in outside.stderr
 
 
-def test_ingest_url_and_follow_once(run: Run, site: Site) -> None:  # noqa: F811
+def test_ingest_url_and_follow_once(run: Run, site: Site) -> None:
     site.pages["/story"] = Page(
         "<html><head><title>Ferry strike</title>"
         '<meta property="article:published_time" content="2022-07-01"></head><body><article>'
@@ -97,13 +95,16 @@ def test_ingest_url_and_follow_once(run: Run, site: Site) -> None:  # noqa: F811
     assert site.requests_to("/story")[-1].headers.get("if-none-match") == '"v1"'
 
 
-def test_follow_refuses_a_bad_interval(run: Run) -> None:  # noqa: F811
+def test_follow_refuses_a_bad_interval_or_target_in_one_line(run: Run) -> None:
     result = run("follow", "seeds", "--every", "soon")
     assert result.exit_code == 2 and "--every" in result.output
+    missing = run("follow", "/no/such/folder", "--once")
+    assert missing.exit_code == 2 and "no such folder" in missing.output
+    assert "Traceback" not in missing.output
 
 
 @pytest.mark.parametrize("target", ["ftp://example.org/feed", "file:///etc/passwd"])
-def test_only_web_addresses_are_fetched(run: Run, target: str) -> None:  # noqa: F811
+def test_only_web_addresses_are_fetched(run: Run, target: str) -> None:
     result = run("ingest", target)
     # Not a URL quotedesk fetches, so read as a path: there is no such folder.
     assert result.exit_code == 2 and "no such folder" in result.stderr

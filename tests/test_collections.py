@@ -1,5 +1,5 @@
 """Collections: a document is named by its collection and its path in the folder, so no folder
-overwrites another's files of the same name. On SQLite and PostgreSQL, with FakeEmbedder."""
+overwrites another's files of the same name. On SQLite and PostgreSQL, with FakeEncoder."""
 
 from __future__ import annotations
 
@@ -13,28 +13,25 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import cli, common
-from retrieval import QuoteDesk, RetrievalConfig, Settings
+from retrieval import QuoteDesk
 from retrieval.errors import CollectionError, UserError
-from tests.helpers import FakeEmbedder
+from tests.helpers import FAKE_CONFIG, FakeEncoder, open_desk
 
-FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
 SEAGULLS = "The lighthouse keeper counted 412 seagulls on the rocks on Tuesday morning."
 LOAVES = "The baker on Mill Street sold 97 loaves of dark rye bread before noon."
 
-Make = Callable[[], tuple[QuoteDesk, FakeEmbedder]]
+Make = Callable[[], tuple[QuoteDesk, FakeEncoder]]
 
 
 @pytest.fixture
 def make(database_url: str, tmp_path: Path) -> Make:
     """A desk on the test's database (SQLite, then PostgreSQL); each call opens it again."""
 
-    def open_desk() -> tuple[QuoteDesk, FakeEmbedder]:
-        fake = FakeEmbedder()
-        settings = Settings.resolve(data_dir=tmp_path / "data", database_url=database_url)
-        desk = QuoteDesk(settings, config=FAKE_CONFIG, embedder=fake)  # type: ignore[arg-type]
-        return desk, fake
+    def reopen() -> tuple[QuoteDesk, FakeEncoder]:
+        fake = FakeEncoder()
+        return open_desk(tmp_path / "data", fake, FAKE_CONFIG, url=database_url), fake
 
-    return open_desk
+    return reopen
 
 
 def folder(base: Path, name: str, files: dict[str, str]) -> Path:
@@ -158,14 +155,14 @@ Run = Callable[..., Result]
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """The CLI on the fake embedder and a fresh SQLite data directory."""
+    """The CLI on the fake encoder and a fresh SQLite data directory."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QUOTEDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "COLUMNS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(
-        common, "open_desk", functools.partial(common.open_desk, embedder=FakeEmbedder())
+        common, "open_desk", functools.partial(common.open_desk, encoder=FakeEncoder())
     )
 
     def invoke(*args: str) -> Result:

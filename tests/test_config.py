@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from retrieval.config import Mode, RetrievalConfig, parse_mode
 from retrieval.errors import InvalidArgumentError, UserError
+from retrieval.tuning import Mode, RetrievalConfig, parse_mode
 
 
 def test_overrides_are_read_as_each_fields_type():

@@ -2,7 +2,7 @@
 it was (and the next ingest finishes its work), and a missing or damaged index file is rebuilt
 from the database, saying so.
 
-The kill is real: ``quotedesk``'s ingest runs in another process, on the fake embedder, and is
+The kill is real: ``quotedesk``'s ingest runs in another process, on the fake encoder, and is
 stopped with SIGKILL after it has committed some of its groups.
 """
 
@@ -21,14 +21,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval import QuoteDesk, RetrievalConfig, Settings
-from retrieval import ingest as ingest_module
+from retrieval import QuoteDesk
+from retrieval import batch as batch_module
 from retrieval.records import NewDocument, NewPassage
 from retrieval.search.dense import VectorIndex, index_path
 from retrieval.store import Store, new_run
-from tests.helpers import ROOT, SEEDS, FakeEmbedder
+from tests.helpers import FAKE_CONFIG, ROOT, SEEDS, FakeEncoder, open_desk
 
-FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
 QUESTION = "why did Baku skip the Washington meeting?"
 NEW_FILES = 8
 # The child ingest commits this many groups, then hangs until killed.
@@ -39,14 +38,13 @@ CHILD = """
 import sys
 from pathlib import Path
 
-from retrieval import QuoteDesk, RetrievalConfig, Settings
-from retrieval import ingest
-from tests.helpers import FakeEmbedder
+from retrieval import batch
+from tests.helpers import FAKE_CONFIG, FakeEncoder, open_desk
 
-ingest.GROUP_PASSAGES = 4  # many small groups: some committed, the rest not
+batch.GROUP_PASSAGES = 4  # many small groups: some committed, the rest not
 
 
-class Hangs(FakeEmbedder):
+class Hangs(FakeEncoder):
     calls = 0
 
     def encode(self, texts, *, progress=None):
@@ -59,22 +57,10 @@ class Hangs(FakeEmbedder):
 
 
 data, url, corpus = sys.argv[1:4]
-desk = QuoteDesk(
-    Settings.resolve(data_dir=Path(data), database_url=url),
-    config=RetrievalConfig(min_similarity=0.0),
-    embedder=Hangs(),
-)
+desk = open_desk(Path(data), Hangs(), FAKE_CONFIG, url=url)
 desk.ingest(corpus)
 print("FINISHED", flush=True)
 """.replace("{groups}", str(GROUPS_BEFORE_KILL * 2))
-
-
-def open_desk(url: str, data: Path, embedder: object | None = None) -> QuoteDesk:
-    return QuoteDesk(
-        Settings.resolve(data_dir=data, database_url=url),
-        config=FAKE_CONFIG,
-        embedder=embedder or FakeEmbedder(),  # type: ignore[arg-type]
-    )
 
 
 def grow(corpus: Path) -> list[str]:
@@ -95,7 +81,7 @@ def grow(corpus: Path) -> list[str]:
     return names
 
 
-def shown(desk: QuoteDesk) -> list[tuple[str, str, int]]:
+def shown(desk: QuoteDesk) -> list[tuple[str | None, str, int]]:
     return [(s.source.collection, s.source.path, s.passages) for s in desk.sources()]
 
 
@@ -114,7 +100,7 @@ def corpus(tmp_path: Path) -> Path:
 # --- an ingest goes live whole ------------------------------------------------------------------
 
 
-class Paused(FakeEmbedder):
+class Paused(FakeEncoder):
     """Stops in its ``stop_at``-th passage batch until ``go`` is set."""
 
     def __init__(self, stop_at: int):
@@ -138,15 +124,15 @@ class Paused(FakeEmbedder):
 def test_a_running_desk_answers_from_the_old_corpus_until_the_ingest_ends(
     database_url: str, tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest_module, "GROUP_PASSAGES", 4)
-    open_desk(database_url, tmp_path / "writer").ingest(corpus)
-    serving = open_desk(database_url, tmp_path / "server")
+    monkeypatch.setattr(batch_module, "GROUP_PASSAGES", 4)
+    open_desk(tmp_path / "writer", config=FAKE_CONFIG, url=database_url).ingest(corpus)
+    serving = open_desk(tmp_path / "server", config=FAKE_CONFIG, url=database_url)
     before, version = shown(serving), serving.store.corpus_version()
     answer_before = first_quote(serving)
     new = grow(corpus)
 
     paused = Paused(stop_at=4)  # three groups committed, the fourth in flight
-    writer = open_desk(database_url, tmp_path / "writer", paused)
+    writer = open_desk(tmp_path / "writer", paused, FAKE_CONFIG, url=database_url)
     done: list[object] = []
     worker = threading.Thread(target=lambda: done.append(writer.ingest(corpus)), daemon=True)
     worker.start()
@@ -191,7 +177,7 @@ def run_child_until_staged(url: str, data: Path, corpus: Path) -> None:
         text=True,
     )
     try:
-        assert child.stdout is not None
+        assert child.stdout is not None and child.stderr is not None
         line = ""
         watchdog = threading.Timer(KILL_WAIT, child.kill)
         watchdog.start()
@@ -213,7 +199,7 @@ def test_an_ingest_killed_half_way_leaves_the_corpus_as_it_was_and_the_next_fini
     database_url: str, tmp_path: Path, corpus: Path
 ) -> None:
     data = tmp_path / "data"
-    desk = open_desk(database_url, data)
+    desk = open_desk(data, config=FAKE_CONFIG, url=database_url)
     desk.ingest(corpus)
     before, version = shown(desk), desk.store.corpus_version()
     answer_before = first_quote(desk)
@@ -223,7 +209,7 @@ def test_an_ingest_killed_half_way_leaves_the_corpus_as_it_was_and_the_next_fini
     run_child_until_staged(database_url, data, corpus)
 
     # The database and the index: the corpus as it was, usable by a new process.
-    after = open_desk(database_url, data)
+    after = open_desk(data, config=FAKE_CONFIG, url=database_url)
     assert after.store.corpus_version() == version
     assert shown(after) == before
     assert first_quote(after) == answer_before
@@ -232,8 +218,8 @@ def test_an_ingest_killed_half_way_leaves_the_corpus_as_it_was_and_the_next_fini
     assert index_path(data, version).is_file()
 
     # The next ingest takes over what was staged and encodes only the rest.
-    counting = FakeEmbedder()
-    resumed = open_desk(database_url, data, counting)
+    counting = FakeEncoder()
+    resumed = open_desk(data, counting, FAKE_CONFIG, url=database_url)
     report = resumed.ingest(corpus)
     assert report.resumed == len(left) > 0
     assert (report.added, report.changed, report.unchanged) == (NEW_FILES, 1, 4)
@@ -259,15 +245,15 @@ def test_an_ingest_killed_half_way_leaves_the_corpus_as_it_was_and_the_next_fini
 def test_staged_work_of_another_recipe_is_dropped_not_taken_over(
     database_url: str, tmp_path: Path, corpus: Path
 ) -> None:
-    desk = open_desk(database_url, tmp_path / "data")
+    desk = open_desk(tmp_path / "data", config=FAKE_CONFIG, url=database_url)
     desk.ingest(corpus)
     grow(corpus)
     run_child_until_staged(database_url, tmp_path / "data", corpus)
 
-    class Renamed(FakeEmbedder):
+    class Renamed(FakeEncoder):
         name = "another-model"
 
-    other = open_desk(database_url, tmp_path / "data", Renamed())
+    other = open_desk(tmp_path / "data", Renamed(), FAKE_CONFIG, url=database_url)
     report = other.ingest(corpus)
     assert report.resumed == 0
     assert report.encoded == report.passages  # every passage encoded by the new recipe
@@ -278,7 +264,7 @@ def test_staged_work_of_another_recipe_is_dropped_not_taken_over(
 
 
 def test_a_missing_or_damaged_index_file_is_rebuilt_from_the_database_and_said(
-    make_desk: Callable[..., tuple[QuoteDesk, FakeEmbedder]],
+    make_desk: Callable[..., tuple[QuoteDesk, FakeEncoder]],
     corpus: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

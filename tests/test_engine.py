@@ -1,9 +1,10 @@
-"""QuoteDesk on the fake embedder: arguments, pages, abstention and the index swap."""
+"""QuoteDesk on the fake encoder: arguments, pages, abstention and the index swap."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Any
 
 import pytest
 
@@ -15,12 +16,12 @@ from tests.helpers import golden
 QUESTION = "why did Baku skip the Washington meeting?"
 
 
-def reconfigured(desk: QuoteDesk, **changes: object) -> QuoteDesk:
+def reconfigured(desk: QuoteDesk, **changes: Any) -> QuoteDesk:
     """Another desk on ``desk``'s store and encoder, its configuration changed."""
     return QuoteDesk(
         desk.settings,
         config=dataclasses.replace(desk.config, **changes),
-        embedder=desk.embedder,
+        encoder=desk.encoder,
         store=desk.store,
     )
 

@@ -1,4 +1,4 @@
-"""Reading question sets and computing their figures, on the fake embedder."""
+"""Reading question sets and computing their figures, on the fake encoder."""
 
 from __future__ import annotations
 

@@ -7,65 +7,14 @@ import json
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 from retrieval.excerpts import excerpt
+from tests.helpers import RECORDS, MakeDesk
 from tests.readers import make_files
 
-PAGE = """<!DOCTYPE html><html><head><title>Harbour strike ends | The Courier</title>
-<link rel="canonical" href="https://courier.example/2022/07/06/harbour-strike-ends">
-<meta property="article:published_time" content="2022-07-06T08:00:00Z"></head>
-<body><nav><a href="/">Home</a> <a href="/world">World</a></nav>
-<article><h1>Harbour strike ends</h1>
-<p>Dock workers voted on Wednesday to end the three-week strike that had closed the harbour
-to container ships, after the port operator agreed to a pay rise of nine percent.</p>
-<p>The union said the crane operators would return for the night shift, and that the backlog
-of ships waiting in the bay would take about ten days to clear.</p>
-<p>Shipping companies had diverted cargo to the northern ports during the strike.</p>
-</article><footer>© 2026 The Courier. All rights reserved.</footer></body></html>"""
 
-RECORDS = [
-    {
-        "title": "Bridge reopens after repairs",
-        "url": "https://courier.example/bridge",
-        "published": "2022-07-08",
-        "text": "The old river bridge reopened to traffic on Friday after eight months of "
-        "repairs to its steel cables, the city engineer said.\n\nCyclists get a lane.",
-    },
-    "not an object",
-    {
-        "headline": "Library extends its hours",
-        "link": "https://courier.example/library",
-        "datePublished": "2022-07-09T10:00:00+02:00",
-        "body": "<p>The central library will open until ten in the evening from Monday, "
-        "the council announced.</p>",
-    },
-]
-
-
-@pytest.fixture
-def newsroom(tmp_path: Path) -> Path:
-    folder = tmp_path / "newsroom"
-    (folder / "web").mkdir(parents=True)
-    (folder / "web" / "strike.html").write_text(PAGE)
-    (folder / "exports").mkdir()
-    lines = [json.dumps(r) for r in RECORDS]
-    (folder / "exports" / "week.jsonl").write_text("\n".join(lines) + "\n")
-    (folder / "notes").mkdir()
-    (folder / "notes" / "ferry.md").write_text(
-        "---\ntitle: Ferry timetable changes\ndate: 2022-07-05\n"
-        "url: https://courier.example/ferry\n---\n\n"
-        "The **ferry** to the island will run every [forty minutes](https://x.example) "
-        "in summer, the operator said on Tuesday, after complaints about crowded boats.\n"
-    )
-    make_files.press_release_pdf(folder / "release.pdf")
-    make_files.article_docx(folder / "transcript.docx")
-    (folder / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
-    make_files.scan_pdf(folder / "scan.pdf")
-    return folder
-
-
-def test_every_kind_is_read_with_its_title_date_and_link(make_desk, newsroom: Path) -> None:
+def test_every_kind_is_read_with_its_title_date_and_link(
+    make_desk: MakeDesk, newsroom: Path
+) -> None:
     desk, _ = make_desk()
     report = desk.ingest(newsroom)
     reasons = {s.path: s.reason for s in report.skipped}
@@ -102,7 +51,7 @@ def test_every_kind_is_read_with_its_title_date_and_link(make_desk, newsroom: Pa
 
 
 def test_quotes_are_verbatim_from_the_stored_text_and_carry_links(
-    make_desk, newsroom: Path
+    make_desk: MakeDesk, newsroom: Path
 ) -> None:
     desk, _ = make_desk()
     desk.ingest(newsroom)
@@ -123,9 +72,9 @@ def test_quotes_are_verbatim_from_the_stored_text_and_carry_links(
 
 
 def test_an_unchanged_folder_is_not_read_again_and_one_changed_record_alone_is_encoded(
-    make_desk, newsroom: Path
+    make_desk: MakeDesk, newsroom: Path
 ) -> None:
-    desk, embedder = make_desk()
+    desk, encoder = make_desk()
     desk.ingest(newsroom)
     again = desk.ingest(newsroom)
     assert (again.added, again.changed, again.unchanged, again.encoded) == (0, 0, 6, 0)
@@ -138,7 +87,7 @@ def test_an_unchanged_folder_is_not_read_again_and_one_changed_record_alone_is_e
     assert text == "The bridge stays closed until August."
 
 
-def test_show_prints_the_part_around_a_quote(make_desk, newsroom: Path) -> None:
+def test_show_prints_the_part_around_a_quote(make_desk: MakeDesk, newsroom: Path) -> None:
     desk, _ = make_desk()
     desk.ingest(newsroom)
     quote = desk.ask("backlog of ships in the bay", k=1).quotes[0]
@@ -151,18 +100,18 @@ def test_show_prints_the_part_around_a_quote(make_desk, newsroom: Path) -> None:
 
 
 def test_a_document_stored_before_texts_were_kept_gets_its_text_on_the_next_ingest(
-    make_desk, corpus: Path
+    make_desk: MakeDesk, corpus: Path
 ) -> None:
-    desk, embedder = make_desk()
+    desk, encoder = make_desk()
     desk.ingest(corpus)
     # As revision 0005 leaves a document stored before it: no text, no link.
     ids = {t.document_id: ("", None) for t in desk.store.stored_files("corpus").values()}
     with desk.store.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE documents SET text = NULL")
     assert desk.stored_text("000_11112fc514e6e23b.txt").text is None
-    before = embedder.encoded
+    before = encoder.encoded
     report = desk.ingest(corpus)
-    assert report.unchanged == len(ids) and embedder.encoded == before
+    assert report.unchanged == len(ids) and encoder.encoded == before
     stored = desk.stored_text("000_11112fc514e6e23b.txt")
     assert stored.text == (corpus / "000_11112fc514e6e23b.txt").read_text()
 
@@ -179,7 +128,7 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 
 
 def test_hostile_files_are_each_skipped_and_named_and_lose_nothing_else(
-    make_desk, newsroom: Path
+    make_desk: MakeDesk, newsroom: Path
 ) -> None:
     hostile = newsroom / "hostile"
     hostile.mkdir()

@@ -127,7 +127,7 @@ def test_every_passage_is_a_verbatim_slice_and_nothing_is_lost(
         max_tokens=max_tokens,
         target_tokens=min(max_tokens, 128),
     )
-    covered = set()
+    covered: set[int] = set()
     position = 0
     for passage in passages:
         # Ordered, not overlapping, within the text, trimmed: a quote is exactly the source.

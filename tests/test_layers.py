@@ -132,7 +132,7 @@ def test_ranking_needs_neither_database_nor_model():
             }, name
 
 
-def test_the_slack_front_end_never_reaches_the_fetcher():
+def test_the_slack_front_end_never_reaches_the_fetcher() -> None:
     """Only an operator's command fetches: no module of the Slack front end reaches
     ``retrieval.web``, directly or through the modules it imports."""
     edges = graph()
@@ -148,7 +148,7 @@ def test_the_slack_front_end_never_reaches_the_fetcher():
     assert offenders == {}, f"reached from Slack (module: from): {offenders}"
 
 
-def test_no_import_cycles():
+def test_no_import_cycles() -> None:
     known = modules()
     edges = {name: {d for d in deps if d in known} - {name} for name, deps in graph().items()}
     cycles: list[list[str]] = []

@@ -25,7 +25,6 @@ from bot.store import BotStore, Feedback, status_all, upgrade_all
 from bot.store import migrate as bot_migrate
 from bot.store.schema import VERSION_TABLE as BOT_VERSION_TABLE
 from bot.store.schema import BotBase
-from retrieval import QuoteDesk, RetrievalConfig, Settings
 from retrieval.errors import SchemaAheadError, SchemaBehindError, SchemaError
 from retrieval.ingest import choose_collection
 from retrieval.records import CarriedRows, CollectionInfo, SchemaState
@@ -33,7 +32,7 @@ from retrieval.store import Store, schema_status, upgrade
 from retrieval.store.migrate import alembic_config, head, scripts
 from retrieval.store.schema import Base
 from tests import legacy
-from tests.helpers import SEEDS, FakeEmbedder
+from tests.helpers import FAKE_CONFIG, SEEDS, FakeEncoder, open_desk
 
 QUESTION = "why did Baku skip the Washington meeting?"
 BASELINE_DOC = "0001 baseline: the schema as quotedesk made it before migrations"
@@ -56,7 +55,6 @@ BOT_TABLES = frozenset(BotBase.metadata.tables)
 # What each history's comparison leaves out: the other history's tables and version table.
 NOT_CORPUS = BOT_TABLES | {BOT_VERSION_TABLE}
 NOT_BOT = frozenset(Base.metadata.tables) | {"alembic_version"}
-FAKE_CONFIG = RetrievalConfig(min_similarity=0.0)
 
 
 @pytest.fixture
@@ -125,12 +123,6 @@ def open_both(url: str) -> tuple[Store, BotStore]:
 
 def tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names())
-
-
-def open_desk(url: str, data: Path) -> tuple[QuoteDesk, FakeEmbedder]:
-    fake = FakeEmbedder()
-    settings = Settings.resolve(data_dir=data, database_url=url)
-    return QuoteDesk(settings, config=FAKE_CONFIG, embedder=fake), fake  # type: ignore[arg-type]
 
 
 # --- new, current, behind, ahead ---------------------------------------------------------------
@@ -393,7 +385,8 @@ def test_a_store_of_the_previous_release_is_adopted_with_every_row(
     assert len(records.feedback()) == 3
     store.close()
 
-    desk, fake = open_desk(database_url, tmp_path / "data")
+    fake = FakeEncoder()
+    desk = open_desk(tmp_path / "data", fake, FAKE_CONFIG, url=database_url)
     answer = desk.ask(QUESTION)
     assert answer.quotes and answer.quotes[0].source.collection == "news"
     again = desk.ingest(news)
@@ -539,7 +532,7 @@ def test_two_upgrades_at_once_adopt_once(database_url: str, engine: Engine, news
 def test_revision_0002_down_and_up_keeps_every_row(
     database_url: str, engine: Engine, news: Path, tmp_path: Path
 ) -> None:
-    desk, _ = open_desk(database_url, tmp_path / "data")
+    desk = open_desk(tmp_path / "data", config=FAKE_CONFIG, url=database_url)
     desk.ingest(news)
     desk.store.close()
     before = legacy.read_corpus(engine)
@@ -554,7 +547,7 @@ def test_revision_0002_down_and_up_keeps_every_row(
 def test_revision_0002_is_not_undone_when_two_collections_share_a_path(
     database_url: str, engine: Engine, tmp_path: Path
 ) -> None:
-    desk, _ = open_desk(database_url, tmp_path / "data")
+    desk = open_desk(tmp_path / "data", config=FAKE_CONFIG, url=database_url)
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "report.txt").write_text(f"Report of {name}.")
@@ -572,14 +565,14 @@ Run = Callable[..., Result]
 
 @pytest.fixture
 def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """The CLI on the fake embedder, its database the test's (``DATABASE_URL``)."""
+    """The CLI on the fake encoder, its database the test's (``DATABASE_URL``)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QUOTEDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DATABASE_URL", database_url)
     for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "COLUMNS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(
-        common, "open_desk", functools.partial(common.open_desk, embedder=FakeEmbedder())
+        common, "open_desk", functools.partial(common.open_desk, encoder=FakeEncoder())
     )
 
     def invoke(*args: str, input: str | None = None) -> Result:

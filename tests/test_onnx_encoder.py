@@ -26,8 +26,8 @@ from click.testing import CliRunner
 from bot.cli import cli
 from retrieval import QuoteDesk, Settings, onnx_encoder, onnx_export
 from retrieval import embedder as embedding
-from retrieval.config import DEFAULT_ENCODER, parse_encoder
 from retrieval.errors import InvalidArgumentError, ModelNotFoundError
+from retrieval.settings import DEFAULT_ENCODER, parse_encoder
 from tests.helpers import ROOT
 
 DIM = 8
@@ -399,12 +399,12 @@ def test_the_desk_loads_the_configured_backend_from_its_data_dir(
         return "an encoder"
 
     monkeypatch.setattr(embedding, "load_encoder", fake_load)
-    monkeypatch.setattr(embedding, "shared_embedder", lambda path: f"torch {path}")
+    monkeypatch.setattr(embedding, "shared_torch_encoder", lambda path: f"torch {path}")
     embedding._shared_onnx.cache_clear()
     try:
         for backend in ("onnx-int8", "onnx", "torch"):
             desk = QuoteDesk(Settings.resolve(data_dir=tmp_path / "d", encoder=backend))
-            got = desk.embedder
+            got = desk.encoder
             assert got == ("torch None" if backend == "torch" else "an encoder")
         assert loaded == [
             (None, "onnx-int8", (tmp_path / "d").resolve() / "models"),
@@ -412,7 +412,7 @@ def test_the_desk_loads_the_configured_backend_from_its_data_dir(
         ]
         # QUOTEDESK_MODEL_CACHE: one build shared by several data dirs.
         monkeypatch.setenv("QUOTEDESK_MODEL_CACHE", str(tmp_path / "shared"))
-        assert QuoteDesk(Settings.resolve(data_dir=tmp_path / "e")).embedder == "an encoder"
+        assert QuoteDesk(Settings.resolve(data_dir=tmp_path / "e")).encoder == "an encoder"
         assert loaded[-1] == (None, "onnx-int8", (tmp_path / "shared").resolve())
     finally:
         embedding._shared_onnx.cache_clear()
@@ -456,19 +456,19 @@ def onnx_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize(("backend", "least"), [("onnx", 0.99), ("onnx-int8", 0.97)])
 def test_vectors_agree_with_the_torch_model(
-    onnx_models: Path, embedder: embedding.Embedder, backend: str, least: float
+    onnx_models: Path, encoder: embedding.TorchEncoder, backend: str, least: float
 ) -> None:
     onnx = embedding.load_encoder(backend=backend, models=onnx_models / "models")
     long = " ".join(SENTENCES * 6)  # beyond 256 word pieces: cut the same way
     texts = [*SENTENCES, long]
-    mine, theirs = onnx.encode(texts), embedder.encode(texts)
+    mine, theirs = onnx.encode(texts), encoder.encode(texts)
     cosines = np.sum(mine * theirs, axis=1)
     assert cosines.min() > least, cosines
     query = float(onnx.encode_query(SENTENCES[0])[0] @ theirs[0])
     assert query > least
-    assert [onnx.count_tokens(t) for t in texts] == [embedder.count_tokens(t) for t in texts]
-    assert (onnx.dimension, onnx.max_tokens) == (embedder.dimension, embedder.max_tokens)
-    assert onnx.name == f"all-MiniLM-L6-v2/{backend}/{onnx_encoder.RECIPE}" != embedder.name
+    assert [onnx.count_tokens(t) for t in texts] == [encoder.count_tokens(t) for t in texts]
+    assert (onnx.dimension, onnx.max_tokens) == (encoder.dimension, encoder.max_tokens)
+    assert onnx.name == f"all-MiniLM-L6-v2/{backend}/{onnx_encoder.RECIPE}" != encoder.name
 
 
 ASK_WITHOUT_TORCH = """

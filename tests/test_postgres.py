@@ -2,7 +2,7 @@
 throwaway server of ``tests/postgres.py`` itself.
 
 Every test here needs no model: documents are written through the ORM rows, or ingested with
-the hashed-words :class:`FakeEmbedder`.
+the hashed-words :class:`FakeEncoder`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from retrieval import QuoteDesk, Settings
 from retrieval.records import NewDocument, SchemaState
 from retrieval.store import Store
 from tests import postgres
-from tests.helpers import ROOT, SEEDS, FakeEmbedder
+from tests.helpers import ROOT, SEEDS, FakeEncoder
 
 CORE_TABLES = {"documents", "passages", "title_vectors", "meta"}
 BOT_TABLES = {"handled_deliveries", "answer_feedback"}
@@ -121,7 +121,7 @@ def test_ingest_and_ask(database_url: str, tmp_path: Path) -> None:
     """The whole path on each database: ingest the seeds, answer, list sources, re-ingest."""
     desk = QuoteDesk(
         Settings.resolve(data_dir=tmp_path / "data", database_url=database_url),
-        embedder=FakeEmbedder(),  # type: ignore[arg-type]
+        encoder=FakeEncoder(),  # type: ignore[arg-type]
     )
     report = desk.ingest(SEEDS)
     assert report.added == 5 and report.passages > 5

@@ -9,6 +9,7 @@ import dataclasses
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import faiss
@@ -65,7 +66,7 @@ def test_ivf_over_a_few_thousand_vectors_keeps_recall_against_exact_search() -> 
     exact = VectorIndex.build(ids, vectors, kind=FLAT)
     assert index.kind == IVF_SQ8 and exact.kind == FLAT
     assert index.size == 4_000
-    inner = faiss.downcast_index(index.faiss_index)
+    inner: Any = faiss.downcast_index(index.faiss_index)  # an IVF index; typed as Index
     assert inner.nlist == dense.ivf_lists(4_000, SMALL_LIMIT)
     assert inner.nprobe == min(SMALL_LIMIT.ivf_probe, inner.nlist)
     queries = clustered(200, seed=1)  # held out: not in the index
@@ -100,7 +101,8 @@ def test_a_saved_ivf_index_is_loaded_with_the_configured_probe(tmp_path: Path) -
     wider = dataclasses.replace(SMALL_LIMIT, ivf_probe=3)
     loaded = VectorIndex.load(tmp_path / "index.faiss", config=wider)
     assert loaded.kind == IVF_SQ8 and loaded.size == 3_000
-    assert faiss.downcast_index(loaded.faiss_index).nprobe == 3
+    inner: Any = faiss.downcast_index(loaded.faiss_index)
+    assert inner.nprobe == 3
     assert "probing 3" in loaded.describe()
 
 
@@ -150,6 +152,7 @@ def test_the_index_holds_bm25s_scores_for_the_same_words() -> None:
     reference = bm25s.BM25()
     reference.index(tokenize(texts), show_progress=False)
     # The same words (bm25s adds an empty one for empty documents).
+    assert ours.scores is not None
     assert set(ours.scores.vocab) == set(reference.vocab_dict) - {""}
     for query in [
         QUESTION,
@@ -301,6 +304,7 @@ def test_a_saved_index_is_loaded_memory_mapped_not_rebuilt(make_desk, monkeypatc
     assert builds == []
     loaded = LexicalIndex.load(folder)
     # Plain arrays over the mapped file (memmap's own slices are slow): mapped, not read.
+    assert loaded.scores is not None
     assert isinstance(loaded.scores.data.base, np.memmap)
     assert loaded.search(QUESTION, 5)[1].tolist() == (
         LexicalIndex.load(folder, mmap=False).search(QUESTION, 5)[1].tolist()
@@ -358,7 +362,7 @@ def test_a_missing_index_is_built_and_old_versions_are_removed(make_desk, corpus
     import shutil
 
     shutil.rmtree(second)
-    fresh_desk = type(desk)(desk.settings, config=desk.config, embedder=desk.embedder)
+    fresh_desk = type(desk)(desk.settings, config=desk.config, encoder=desk.encoder)
     with caplog.at_level(logging.INFO, logger="retrieval"):
         fresh_desk.warm()
     assert "no lexical index for this corpus" in caplog.text and second.is_dir()

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from retrieval import QuoteDesk, Settings
-from retrieval.config import sqlite_path
-from tests.helpers import ROOT, SEEDS, FakeEmbedder
+from retrieval.settings import sqlite_path
+from tests.helpers import ROOT, SEEDS, FakeEncoder
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def mode(path: Path) -> int:
 def test_the_data_directory_and_database_are_private(tmp_path: Path, usual_umask: None) -> None:
     data = tmp_path / "deep" / "data"
     settings = Settings.resolve(data_dir=data)
-    desk = QuoteDesk(settings, embedder=FakeEmbedder())  # type: ignore[arg-type]
+    desk = QuoteDesk(settings, encoder=FakeEncoder())  # type: ignore[arg-type]
     desk.ingest(SEEDS)  # the database written, its connections still open
     assert mode(data) == 0o700
     database = data / "quotedesk.db"

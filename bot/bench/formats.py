@@ -141,7 +141,7 @@ def newsroom(
     questions = read_lines(set_dir / "questions.jsonl")
     truth = Truth(read_lines(set_dir / "truth.jsonl"))
     txt, mixed = desk("newsroom-txt"), desk("newsroom-mixed")
-    txt.embedder.encode(["warm up"])  # the model loaded, as a running bot has it
+    txt.encoder.encode(["warm up"])  # the model loaded, as a running bot has it
     log(f"newsroom: ingesting {set_dir / 'txt'}")
     started = time.perf_counter()
     txt.ingest(set_dir / "txt")

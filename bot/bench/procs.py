@@ -14,7 +14,7 @@ from pathlib import Path
 # The default encoder loaded in a fresh process and asked to encode one question: the floor
 # under any command that answers.
 BARE_ENCODER = (
-    "from retrieval.config import Settings\n"
+    "from retrieval.settings import Settings\n"
     "from retrieval.embedder import shared_encoder\n"
     "s = Settings.resolve()\n"
     "encoder = shared_encoder(s.model_path, backend=s.encoder, models=s.models_dir)\n"

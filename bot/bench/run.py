@@ -27,7 +27,6 @@ import functools
 import gc
 import io
 import json
-import os
 import secrets
 import shutil
 import statistics
@@ -45,13 +44,15 @@ from rich.console import Console
 from bot import terminal
 from bot.bench import fill, formats, load, procs
 from bot.bench.report import Point, Report, Row
-from retrieval.config import RetrievalConfig, Settings
+from retrieval import offline
 from retrieval.embedder import Encoder, packaged_model_path
 from retrieval.engine import QuoteDesk
 from retrieval.search import dense, lexical
 from retrieval.search.dense import FLAT, HNSW, IVF_PQ, KINDS, VectorIndex
 from retrieval.search.lexical import LexicalIndex
+from retrieval.settings import Settings
 from retrieval.store import Store
+from retrieval.tuning import RetrievalConfig
 from standins.processes import serve_process
 from standins.web_api import StandIn
 
@@ -213,7 +214,7 @@ class Bench:
         *,
         say: Callable[[str], None],
         seeds: Path,
-        embedder: Encoder | None = None,
+        encoder: Encoder | None = None,
         baseline_encoder: Callable[[list[str]], float] | None = None,
     ):
         self.plan = plan
@@ -221,16 +222,16 @@ class Bench:
         self.report = report
         self.say = say
         self.seeds = seeds
-        self._embedder = embedder
+        self._encoder = encoder
         self._baseline_encoder = baseline_encoder
         self.started = time.perf_counter()
         self.config = RetrievalConfig()
         self.failed: list[str] = []
         # One encoder build for every desk and child process of the run (a fresh data dir
         # would otherwise export the model again, and time that instead of a start).
-        models = os.environ.get("QUOTEDESK_MODEL_CACHE") or str(work / "models")
-        self.models = Path(models)
-        self.child_env = {"QUOTEDESK_MODEL_CACHE": models}
+        # QUOTEDESK_MODEL_CACHE, read as every desk reads it, when set.
+        self.models = Settings.resolve(data_dir=work).model_cache or work / "models"
+        self.child_env = {"QUOTEDESK_MODEL_CACHE": str(self.models)}
 
     # Helpers
 
@@ -246,20 +247,18 @@ class Bench:
             database_url=f"sqlite:///{folder / 'quotedesk.db'}",
             model_cache=self.models,
         )
-        desk = QuoteDesk(
-            settings, config=config or self.config, embedder=self._embedder, store=store
-        )
-        if self._embedder is None:
-            self._embedder = desk.embedder
-            self.report.encoder = describe_encoder(self._embedder)
+        desk = QuoteDesk(settings, config=config or self.config, encoder=self._encoder, store=store)
+        if self._encoder is None:
+            self._encoder = desk.encoder
+            self.report.encoder = describe_encoder(self._encoder)
         return desk
 
     @property
-    def embedder(self) -> Encoder:
-        if self._embedder is None:
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
             self.desk("seeds")
-        assert self._embedder is not None
-        return self._embedder
+        assert self._encoder is not None
+        return self._encoder
 
     # 1. Ingest
 
@@ -269,7 +268,7 @@ class Bench:
         if not corpus.is_dir():
             shutil.copytree(self.plan.corpus, corpus)
         desk = self.desk("ingest")
-        encoder = self.embedder  # loaded before the clock starts, as a running bot has it
+        encoder = self.encoder  # loaded before the clock starts, as a running bot has it
         self.log(f"ingest: {self.plan.corpus} with {describe_encoder(encoder)}")
         result, ingest_s = _timed(lambda: desk.ingest(corpus))
         texts = [
@@ -406,7 +405,7 @@ class Bench:
         store = desk.store
         filler = fill.Filler(store, pool)
         questions = list(self.plan.questions)
-        encoded = self.embedder.encode(questions)
+        encoded = self.encoder.encode(questions)
         held_out = fill.held_out_queries(pool.vectors, self.plan.held_out)
         recall_queries = np.vstack([encoded, held_out]).astype(np.float32)
         for size in self.plan.sizes:
@@ -434,7 +433,7 @@ class Bench:
         data_dir = self.work / "scale"
         version = store.corpus_version()
         started = time.perf_counter()
-        ids, vectors = read_vectors(store, self.embedder.dimension)
+        ids, vectors = read_vectors(store, self.encoder.dimension)
         self.log(
             f"{section}: {len(ids):,} vectors read from the database "
             f"in {time.perf_counter() - started:.0f} s"
@@ -484,7 +483,7 @@ class Bench:
             for q, v in zip(questions, encoded, strict=True)
         ]
         shared = Shared(
-            encode_ms=_p(_times(lambda q: self.embedder.encode_query(q), questions), 50),
+            encode_ms=_p(_times(lambda q: self.encoder.encode_query(q), questions), 50),
             lexical_ms=_p(lexical_ms, 50),
             # A few lookups are enough (each can take a second at a million passages).
             store_ms=_p(_times(lambda c: store.passages(c), candidates[:STORE_LOOKUPS]), 50),
@@ -922,6 +921,7 @@ def baseline_sample(blocks: list[str], size: int | None) -> list[str]:
 def plain_encode(texts: list[str]) -> float:
     """The baseline: the packaged model in sentence-transformers, fp32, as it comes; seconds
     to encode ``texts`` (the model loaded and warm before the clock starts)."""
+    offline.prepare()  # before sentence-transformers, and so huggingface_hub, is imported
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(packaged_model_path()), device="cpu", local_files_only=True)

@@ -11,8 +11,8 @@ import click
 from bot import terminal
 from bot.cli import common
 from bot.printable import printable
-from retrieval.config import Mode
 from retrieval.errors import EmptyQuestionError, UserError
+from retrieval.tuning import Mode
 
 EXAMPLE = "why did Baku skip the Washington meeting?"
 CHAT_K = 3

@@ -20,11 +20,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot import terminal
 from bot.printable import printable
-from retrieval.config import Mode, RetrievalConfig
 from retrieval.errors import QuotedeskError, UserError
+from retrieval.tuning import Mode, RetrievalConfig
 
 if TYPE_CHECKING:
-    from retrieval.embedder import Embedder
+    from retrieval.embedder import Encoder
     from retrieval.engine import QuoteDesk
     from retrieval.ingest import IngestReport
     from retrieval.ingest import Progress as Callbacks
@@ -79,10 +79,11 @@ def user_errors() -> Iterator[None]:
 
 
 def data_dir_option(func: F) -> F:
+    """``--data-dir``; without it, :class:`retrieval.settings.Settings` reads
+    ``QUOTEDESK_DATA_DIR`` (the one reader of the core's settings)."""
     return click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        envvar="QUOTEDESK_DATA_DIR",
         help="Where the database and index live (env QUOTEDESK_DATA_DIR, default ./.quotedesk).",
     )(func)
 
@@ -150,7 +151,7 @@ def open_desk(
     *,
     config: RetrievalConfig | None = None,
     database_url: str | None = None,
-    embedder: Embedder | None = None,
+    encoder: Encoder | None = None,
     model_cache: Path | None = None,
 ) -> QuoteDesk:
     """The desk over ``data_dir`` (or the environment's), with ``config``.
@@ -159,18 +160,18 @@ def open_desk(
         data_dir: The data directory; ``None`` lets the environment or the default decide.
         config: Retrieval settings; the defaults when omitted.
         database_url: The database; ``None`` lets ``DATABASE_URL`` or the default decide.
-        embedder: An encoder to use; by default the desk loads the model on first use, so
+        encoder: An encoder to use; by default the desk loads the model on first use, so
             commands that need no model (``sources``, ``serve`` before forking) never load it.
         model_cache: Where the ONNX encoder is built; ``None`` lets the environment or
             ``<data_dir>/models`` decide.
     """
-    from retrieval.config import Settings
     from retrieval.engine import QuoteDesk
+    from retrieval.settings import Settings
 
     settings = Settings.resolve(
         data_dir=data_dir, database_url=database_url, model_cache=model_cache
     )
-    return QuoteDesk(settings, config=config, embedder=embedder)
+    return QuoteDesk(settings, config=config, encoder=encoder)
 
 
 def ingest_with_progress(

@@ -38,7 +38,7 @@ def db() -> None:
 def status(data_dir: Path | None) -> None:
     """Print each schema's revision, the newest this release knows, and what to do."""
     from bot.store import status_all
-    from retrieval.config import Settings
+    from retrieval.settings import Settings
     from retrieval.store import redact
 
     with common.user_errors():
@@ -53,7 +53,7 @@ def status(data_dir: Path | None) -> None:
 def upgrade(data_dir: Path | None) -> None:
     """Upgrade both schemas to the newest revisions; adopt what was made before migrations."""
     from bot.store import upgrade_all
-    from retrieval.config import Settings
+    from retrieval.settings import Settings
     from retrieval.store import redact
 
     with common.user_errors():
@@ -87,10 +87,14 @@ def status_lines(database: str, found: dict[str, SchemaStatus]) -> list[str]:
     """``quotedesk db status`` as lines: the database, then each schema's revisions and state.
 
     Example:
+        >>> from retrieval.records import SchemaState, SchemaStatus
         >>> current = SchemaStatus(SchemaState.CURRENT, "0006", "0006")
-        >>> status_lines("sqlite:///q.db", {"corpus": current})
-        ['database  sqlite:///q.db', 'schema    corpus', 'current   0006', 'head      0006', \
-'state     up to date']
+        >>> print(*status_lines("sqlite:///q.db", {"corpus": current}), sep="\\n")
+        database  sqlite:///q.db
+        schema    corpus
+        current   0006
+        head      0006
+        state     up to date
     """
     lines = [f"database  {database}"]
     for name, status in found.items():

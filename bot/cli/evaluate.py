@@ -12,8 +12,8 @@ import click
 
 from bot import terminal
 from bot.cli import common
-from retrieval.config import Mode
 from retrieval.errors import InvalidArgumentError
+from retrieval.tuning import Mode
 
 ALL = "all"
 
@@ -89,8 +89,8 @@ def eval_command(
     data_dir: Path | None,
 ) -> None:
     """Measure answers on QUESTIONS (JSON lines) over the stored corpus or --corpus."""
-    from retrieval.config import Settings
     from retrieval.evaluation import evaluate, load_cases
+    from retrieval.settings import Settings
 
     with common.user_errors():
         config = common.DEFAULTS.with_overrides(assignments)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from bot.cli import settings
+
 if TYPE_CHECKING:
     from retrieval.engine import QuoteDesk
     from retrieval.web.fetch import Fetcher
@@ -22,15 +24,7 @@ def is_web_address(target: str) -> bool:
 
 def fetch_options(func: F) -> F:
     """``--max-pages`` and ``--allow-private-addresses``."""
-    func = click.option(
-        "--allow-private-addresses",
-        "allow_private",
-        is_flag=True,
-        envvar="QUOTEDESK_FETCH_PRIVATE",
-        help="Also fetch from loopback and private addresses (an intranet's feed). Off by "
-        "default: a feed names the pages fetched next, and a hostile one could point at this "
-        "host's own network (env QUOTEDESK_FETCH_PRIVATE).",
-    )(func)
+    func = settings.allow_private_option(func)
     return click.option(
         "--max-pages",
         type=click.IntRange(min=1),

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from pathlib import Path
 
 import click
 
-from bot.cli import common
+from bot.cli import common, settings
 from bot.cli.fetching import fetch_options, make_fetcher
 from bot.printable import printable
 
-FOLLOW_ENV = "QUOTEDESK_FOLLOW"
-
 
 @click.command()
-@click.argument("targets", nargs=-1, metavar="[FEED_OR_FOLDER]...")
+@settings.follow_targets_argument
 @click.option(
     "--every",
     default="15m",
@@ -53,15 +50,17 @@ def follow(
     Stops on Ctrl-C (or SIGTERM) after the ingest under way.
     """
     from retrieval.web.follow import follow as run_follow
-    from retrieval.web.follow import parse_interval
+    from retrieval.web.follow import parse_interval, split_targets
 
     try:
         interval = parse_interval(every)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from None
-    chosen = list(targets) or os.environ.get(FOLLOW_ENV, "").split()
-    if not chosen:
-        chosen = [str(common.default_seeds())]
+    chosen = list(targets) or [str(common.default_seeds())]
+    try:
+        split_targets(chosen)  # a typo fails here, before anything is opened
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="FEED_OR_FOLDER") from None
     stderr = common.make_console(stderr=True)
     with common.user_errors():
         desk = common.open_desk(data_dir)

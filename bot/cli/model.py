@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot.cli import common
-from retrieval.config import DEFAULT_ENCODER, ENCODERS
+from retrieval.settings import DEFAULT_ENCODER, ENCODERS
 
 
 @click.group()
@@ -20,7 +20,6 @@ def model() -> None:
 @click.option(
     "--encoder",
     metavar="|".join(ENCODERS),
-    envvar="QUOTEDESK_ENCODER",
     default=None,
     help=f"The backend to build for (env QUOTEDESK_ENCODER).  [default: {DEFAULT_ENCODER}]",
 )
@@ -30,8 +29,8 @@ def build(encoder: str | None, data_dir: Path | None) -> None:
 
     A model already built is only checked. The torch backend needs no build.
     """
-    from retrieval.config import Settings
     from retrieval.embedder import load_encoder
+    from retrieval.settings import Settings
 
     with common.user_errors():
         settings = Settings.resolve(data_dir=data_dir, encoder=encoder)

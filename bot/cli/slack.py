@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli import common
+from bot.cli import common, settings
 
 if TYPE_CHECKING:
     from retrieval import QuoteDesk
@@ -21,25 +21,7 @@ SEED_ATTEMPTS = 3
 
 @click.command()
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port", envvar="PORT", default=3000, show_default=True, type=int, help="Port (env PORT)."
-)
-@click.option(
-    "--workers",
-    envvar="WEB_CONCURRENCY",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Worker processes, each with its own copy of the model (env WEB_CONCURRENCY).",
-)
-@click.option(
-    "--threads",
-    envvar="QUOTEDESK_THREADS",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 256),
-    help="Threads per worker (env QUOTEDESK_THREADS).",
-)
+@settings.serve_options
 @common.data_dir_option
 def serve(host: str, port: int, workers: int, threads: int, data_dir: Path | None) -> None:
     """Run the Slack bot over HTTP (gunicorn): POST /slack/events, GET /healthz."""

@@ -36,8 +36,9 @@ def build_app(
     the feedback it is given go to ``records``, by default the bot's store opened on the
     desk's (which refuses a database whose bot schema is behind).
 
-    Example:
-        >>> app = build_app(config=SlackConfig.from_env(), desk=QuoteDesk())
+    The bot calls it as ``build_app(config=SlackConfig.from_env(), desk=QuoteDesk())``; that
+    needs Slack's credentials and Slack itself, so there is no example to run here:
+    ``tests/slack/test_socket_mode.py`` builds one against the stand-in of Slack.
     """
     # Before App() calls Slack: a database the bot cannot use is refused first.
     records = records if records is not None else BotStore(desk.store)

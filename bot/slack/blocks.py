@@ -142,9 +142,9 @@ def answer_message(
         cut: The question was cut to ``MAX_QUESTION`` characters: say so under it.
 
     Example:
-        >>> message = answer_message(desk.ask("why did Baku skip the meeting?", k=3), k=3)
-        >>> sorted(message)
-        ['blocks', 'text']
+        >>> message = answer_message(Answer("why?", answered=False, quotes=()), k=3)
+        >>> sorted(message), message["text"]
+        (['blocks', 'text'], "I couldn't find anything in the documents that answers that. Q: why?")
     """
     blocks: list[Block] = [_section(clipped(answer.question, prefix="*Q:* "))]
     if cut:

@@ -35,9 +35,17 @@ class HistoryPruner:
         runs: Prunes done so far (also when one failed).
         removed: Rows removed so far.
 
+    The bot runs one as ``HistoryPruner(records, days=config.retention_days).start()`` and
+    calls :meth:`stop` when it stops. One prune, by hand, on a clock moved a month on:
+
     Example:
-        >>> pruner = HistoryPruner(BotStore(desk.store), days=config.retention_days).start()
-        >>> pruner.stop()
+        >>> from retrieval.store import Store
+        >>> records = BotStore(Store("sqlite:///:memory:"))
+        >>> records.claim_delivery("Ev1")
+        True
+        >>> a_month_on = lambda: datetime.now(UTC) + timedelta(days=31)
+        >>> HistoryPruner(records, days=30, now=a_month_on).prune()
+        1
     """
 
     def __init__(

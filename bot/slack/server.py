@@ -62,13 +62,19 @@ class ListenerPool(ThreadPoolExecutor):
     Bolt acknowledges a request and runs its listener here afterwards, so the HTTP reply says
     nothing about whether the bot has finished answering; :meth:`wait_idle` does. Bolt submits
     the listener before it returns the acknowledgement, so once a reply has been received,
-    waiting for idle covers everything that request started.
+    waiting for idle covers everything that request started. Bolt is given it as
+    ``build_app(config=config, desk=desk, listener_executor=pool)``.
 
     Example:
-        >>> pool = ListenerPool()
-        >>> app = build_app(config=config, desk=desk, listener_executor=pool)
-        >>> pool.wait_idle(timeout=10)
-        True
+        >>> pool = ListenerPool(max_workers=1)
+        >>> go = threading.Event()
+        >>> _ = pool.submit(go.wait)
+        >>> pool.busy
+        1
+        >>> go.set()
+        >>> pool.wait_idle(timeout=10), pool.busy
+        (True, 0)
+        >>> pool.shutdown()
     """
 
     def __init__(self, max_workers: int = LISTENER_THREADS):
@@ -278,9 +284,10 @@ def create_wsgi_app(
     """The WSGI app, loading the model and index in the background right away (gunicorn calls
     this in each worker; /healthz turns 200 when loading is done).
 
-    Example:
-        >>> from wsgiref.simple_server import make_server
-        >>> make_server("127.0.0.1", 3000, create_wsgi_app()).serve_forever()
+    Any WSGI server serves it, e.g. ``wsgiref.simple_server.make_server("127.0.0.1", 3000,
+    create_wsgi_app()).serve_forever()``; with no arguments it needs Slack's credentials in the
+    environment and loads the model, so there is no example to run here:
+    ``tests/slack/conftest.py`` serves one on a fake desk.
     """
     config = config or SlackConfig.from_env("http")
     if not config.signing_secret.strip():  # before build_app calls Slack: refuse at once

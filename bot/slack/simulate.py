@@ -50,9 +50,9 @@ def simulate(kind: Kind, text: str, *, desk: QuoteDesk, command: str = "/ask") -
     ``text`` is what a person types: it is escaped as Slack escapes it (``&``, ``<``, ``>``),
     so ``<!channel>`` stays text, as in Slack.
 
-    Example:
-        >>> simulate("mention", "why did Baku skip the meeting?", desk=desk).calls[0].method
-        'chat.postMessage'
+    ``simulate("mention", "why did Baku skip the meeting?", desk=desk).calls[0].method`` is
+    ``'chat.postMessage'``: the answer posted. It needs a desk with a corpus, so there is no
+    example to run here: ``tests/slack/test_commands.py`` simulates each kind on a fake desk.
     """
     secret = secrets.token_hex(16)
     with StandIn() as slack:

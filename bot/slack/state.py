@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from retrieval.config import RetrievalConfig
 from retrieval.query import clean_question
+from retrieval.tuning import RetrievalConfig
 
 # Slack's limit on a button value.
 MAX_VALUE = 2000
@@ -44,8 +44,11 @@ class AnswerState:
     """One page of quotes for a question.
 
     Example:
-        >>> AnswerState.parse(AnswerState("why?", offset=3, k=3).value())
-        AnswerState(question='why?', offset=3, k=3, passages=())
+        >>> state = AnswerState("why?", offset=3, k=3)
+        >>> state.value()
+        '{"q":"why?","o":3,"k":3,"p":[]}'
+        >>> AnswerState.parse(state.value()) == state
+        True
     """
 
     question: str

@@ -63,6 +63,7 @@ class BotStore:
         """Record ``delivery_id``; False when it was recorded before (a retry or a duplicate).
 
         Example:
+            >>> records = BotStore(Store("sqlite:///:memory:"))
             >>> records.claim_delivery("Ev1"), records.claim_delivery("Ev1")
             (True, False)
         """

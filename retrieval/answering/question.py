@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from retrieval.config import Mode, RetrievalConfig, parse_mode
 from retrieval.errors import EmptyQuestionError, InvalidArgumentError, QuestionTooLongError
 from retrieval.query import Query, clean_question
 from retrieval.timeframe import Period, find_time
+from retrieval.tuning import Mode, RetrievalConfig, parse_mode
 
 _HAS_WORD = re.compile(r"\w")
 

@@ -9,7 +9,6 @@ from retrieval.answer import Answer, Quote
 from retrieval.answering.question import Question
 from retrieval.answering.ranking import Ranking
 from retrieval.answering.retrieve import Found
-from retrieval.config import RetrievalConfig
 from retrieval.embedder import Encoder
 from retrieval.rank import (
     choose,
@@ -18,6 +17,7 @@ from retrieval.rank import (
     sentences_to_encode,
     tied_sentences,
 )
+from retrieval.tuning import RetrievalConfig
 
 
 def answer(

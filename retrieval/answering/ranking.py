@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from retrieval.answering.question import Question
 from retrieval.answering.retrieve import Found
-from retrieval.config import RetrievalConfig
 from retrieval.rank import Candidate, abstains, asks_only_for_time, fuse
+from retrieval.tuning import RetrievalConfig
 
 
 @dataclass(frozen=True)

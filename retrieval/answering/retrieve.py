@@ -11,12 +11,12 @@ from typing import Protocol
 import numpy as np
 
 from retrieval.answering.question import Question
-from retrieval.config import Mode, RetrievalConfig
 from retrieval.embedder import Encoder
 from retrieval.rank import Candidate, gather
 from retrieval.records import Passage
 from retrieval.search import Indexes
 from retrieval.search.parallel import beside
+from retrieval.tuning import Mode, RetrievalConfig
 from retrieval.words import word_sets
 
 # BM25's candidates: their scores, and the passages when read with them.

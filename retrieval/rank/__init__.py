@@ -1,4 +1,4 @@
-"""Ranking: pure functions of records, vectors and a :class:`~retrieval.config.RetrievalConfig`
+"""Ranking: pure functions of records, vectors and a :class:`~retrieval.tuning.RetrievalConfig`
 (no database, no model): evidence (``candidate``), fusion (``fuse``), near-duplicates
 (``dedupe``), highlights (``highlight``) and abstention (``abstain``)."""
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date  # noqa: F401  (the doctest's)
 
-from retrieval.config import RetrievalConfig
 from retrieval.rank.candidate import Candidate
 from retrieval.records import Source
 from retrieval.timeframe import Period
+from retrieval.tuning import RetrievalConfig
 
 # Stemmed words that ask for nothing in particular: "what happened this week?", "any news
 # today?" ask only for a time, and the documents of that time answer them.

@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 
-from retrieval.config import RetrievalConfig
 from retrieval.rank.candidate import Candidate
+from retrieval.tuning import RetrievalConfig
 
 _WORD = re.compile(r"\w+")
 

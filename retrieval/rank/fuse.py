@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from retrieval.config import Mode, RetrievalConfig
 from retrieval.rank.candidate import Candidate
 from retrieval.timeframe import Period
+from retrieval.tuning import Mode, RetrievalConfig
 
 
 def fuse(
@@ -26,8 +26,15 @@ def fuse(
     removed, and undated documents neither gain nor lose).
 
     Example:
-        >>> [c.passage.id for c in fuse(candidates, config=RetrievalConfig())]
-        [3, 1, 2]
+        >>> from retrieval.records import Document, Passage, Source
+        >>> document = Document(1, Source("a.txt", None))
+        >>> def candidate(id, similarity, bm25):
+        ...     return Candidate(Passage(id, document, 0, 0, "", None), similarity, bm25)
+        >>> candidates = [candidate(1, 0.9, bm25=0.0), candidate(2, 0.5, bm25=8.0)]
+        >>> [c.passage.id for c in fuse(candidates, config=RetrievalConfig(), mode=Mode.DENSE)]
+        [1, 2]
+        >>> [c.passage.id for c in fuse(candidates, config=RetrievalConfig(), mode=Mode.LEXICAL)]
+        [2, 1]
     """
     mode = mode or config.mode
     top = max((c.bm25 for c in candidates), default=0.0) or 1.0

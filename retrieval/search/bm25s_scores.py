@@ -36,8 +36,19 @@ def check_version(installed: str) -> None:
 
 check_version(bm25s.__version__)
 
-# bm25s logs and shows progress bars by default; a library must stay quiet.
-logging.getLogger("bm25s").setLevel(logging.ERROR)
+
+def _errors_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
+
+
+def _quiet_bm25s() -> None:
+    """Drop bm25s's log records below ERROR: it logs (and its import sets its logger to DEBUG)
+    where a library must stay quiet. A filter on its logger, added when an index is made or
+    loaded (not at import; idempotent), and safe beside searches on other threads, as
+    changing the logger's level for a call would not be. (Progress bars are turned off per
+    call.)"""
+    logging.getLogger("bm25s").addFilter(_errors_only)
+
 
 # bm25s's defaults, which the figures in the README were measured with.
 K1 = 1.5
@@ -58,6 +69,7 @@ class TermScores:
     __slots__ = ("_bm25", "data", "indices", "indptr", "rows", "vocab")
 
     def __init__(self, bm25: bm25s.BM25, rows: int):
+        _quiet_bm25s()
         self._bm25 = bm25
         scores = bm25.scores
         self.data: np.ndarray = scores["data"]
@@ -148,6 +160,7 @@ class TermScores:
             ValueError: The files do not hold a whole, consistent index.
             OSError: A file cannot be read.
         """
+        _quiet_bm25s()
         try:
             params = json.loads((folder / PARAMS_FILE).read_text())
             bm25 = bm25s.BM25.load(folder, mmap=mmap, show_progress=False)

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.config import RetrievalConfig
 from retrieval.search import dense, lexical
 from retrieval.search.dense import VectorIndex
 from retrieval.search.lexical import LexicalIndex
 from retrieval.store import Store
+from retrieval.tuning import RetrievalConfig
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from retrieval.config import RetrievalConfig
 from retrieval.store import Store
+from retrieval.tuning import RetrievalConfig
 
 log = logging.getLogger(__name__)
 

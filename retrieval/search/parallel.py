@@ -8,7 +8,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from retrieval.config import available_cores
+from retrieval.settings import available_cores
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None

@@ -144,9 +144,15 @@ def upgrade(url: str) -> SchemaUpgrade:
 
     All of it is one transaction: an error leaves the database as it was.
 
+    A database of an older release gets the revisions it lacks (``tests/test_migrations.py``
+    upgrades one); an empty one, every revision:
+
     Example:
-        >>> upgrade("sqlite:////tmp/old.db").applied
-        ('0002 collections: a document is named by (collection, path), not by its path alone',)
+        >>> done = upgrade("sqlite://")  # in memory: empty
+        >>> done.before.state, done.after == head()
+        (<SchemaState.EMPTY: 'empty'>, True)
+        >>> done.applied[1]
+        '0002 collections: a document is named by (collection, path), not by its path alone'
 
     Raises:
         SchemaAheadError: A newer release upgraded the database beyond what this one knows.

@@ -254,8 +254,13 @@ class Store:
         """Every collection with the folders its documents came from, by name.
 
         Example:
+            >>> store = Store("sqlite:///:memory:")
+            >>> def document(path):  # no date, title or passages
+            ...     return NewDocument("news", path, "/srv/news", "0" * 64, None, None, None, ())
+            >>> store.put_documents([document("a.txt"), document("b.txt")]).added
+            2
             >>> store.collections()
-            [CollectionInfo(name='seeds', roots=('/srv/app/seeds',), documents=5)]
+            [CollectionInfo(name='news', roots=('/srv/news',), documents=2)]
         """
         with self._sessions() as session:
             rows = session.execute(
@@ -507,8 +512,10 @@ class Store:
         """Store ``documents`` live at once, each in place of the document of its name.
 
         Example:
-            >>> store.put_documents([new_document]).added
-            1
+            >>> store = Store("sqlite:///:memory:")
+            >>> document = NewDocument("news", "a.txt", "/srv/news", "0" * 64, None, None, None, ())
+            >>> store.put_documents([document]).added, store.put_documents([document]).replaced
+            (1, 1)
         """
         run = new_run()
         self.stage_documents(documents, run=run)

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from retrieval.batch import Batch, IngestReport, Progress
 from retrieval.embedder import Encoder
-from retrieval.ingest import Batch, IngestReport, Progress, collection_name
+from retrieval.ingest import collection_name
 from retrieval.readers import UnreadableFileError, read_articles
 from retrieval.readers.limits import MAX_BINARY_BYTES
 from retrieval.store import Store
@@ -61,7 +62,7 @@ def ingest_into(
     report = ingest_url(
         url,
         store=desk.store,
-        embedder=desk.embedder,
+        encoder=desk.encoder,
         fetcher=fetcher,
         collection=collection,
         progress=progress,
@@ -75,7 +76,7 @@ def ingest_url(
     url: str,
     *,
     store: Store,
-    embedder: Encoder,
+    encoder: Encoder,
     fetcher: Fetcher,
     collection: str | None = None,
     progress: Progress | None = None,
@@ -91,7 +92,7 @@ def ingest_url(
     """
     started = time.perf_counter()
     name = _collection(url, collection)
-    batch = Batch(store=store, embedder=embedder, collection=name, root=url)
+    batch = Batch(store=store, encoder=encoder, collection=name, root=url)
     batch.progress = progress or Progress()
     run = _Run(batch, fetcher, max_pages, [])
     first = fetcher.fetch(url, remember=False, max_bytes=MAX_BINARY_BYTES)

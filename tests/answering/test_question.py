@@ -7,13 +7,13 @@ from datetime import date
 import pytest
 
 from retrieval.answering.question import Question, read_question
-from retrieval.config import Mode, RetrievalConfig
 from retrieval.errors import (
     EmptyQuestionError,
     InvalidArgumentError,
     QueryError,
     QuestionTooLongError,
 )
+from retrieval.tuning import Mode, RetrievalConfig
 
 CONFIG = RetrievalConfig()
 DAY = date(2023, 12, 1)  # a Friday

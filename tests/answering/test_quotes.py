@@ -8,10 +8,10 @@ from retrieval.answering.question import read_question
 from retrieval.answering.quotes import answer
 from retrieval.answering.ranking import Ranking
 from retrieval.answering.retrieve import Found
-from retrieval.config import RetrievalConfig
 from retrieval.rank import Candidate
+from retrieval.tuning import RetrievalConfig
 from retrieval.words import word_sets
-from tests.helpers import FakeEmbedder, make_passage
+from tests.helpers import FakeEncoder, make_passage
 
 CONFIG = RetrievalConfig()
 DAY = date(2023, 12, 1)
@@ -29,12 +29,12 @@ def ranked() -> list[Candidate]:
     ]
 
 
-def found(encoder: FakeEmbedder) -> Found:
+def found(encoder: FakeEncoder) -> Found:
     return Found(encoder.encode_query(QUESTION)[0], word_sets([QUESTION])[0], ranked())
 
 
 def test_a_page_of_quotes_with_copies_and_highlights():
-    encoder = FakeEmbedder()
+    encoder = FakeEncoder()
     read = read_question(QUESTION, config=CONFIG, k=2, as_of=DAY)
     result = answer(read, found(encoder), Ranking(ranked(), True), encoder=encoder, config=CONFIG)
     assert result.answered and (result.question, result.offset, result.as_of) == (QUESTION, 0, DAY)
@@ -55,7 +55,7 @@ def test_a_page_of_quotes_with_copies_and_highlights():
 
 
 def test_tied_sentences_are_encoded_when_configured():
-    encoder = FakeEmbedder()
+    encoder = FakeEncoder()
     config = RetrievalConfig(dense_highlight_quotes=1)
     read = read_question(QUESTION, config=config, k=1, as_of=DAY)
     result = answer(read, found(encoder), Ranking(ranked(), True), encoder=encoder, config=config)
@@ -64,7 +64,7 @@ def test_tied_sentences_are_encoded_when_configured():
 
 
 def test_an_abstention_offers_the_related_sources():
-    encoder = FakeEmbedder()
+    encoder = FakeEncoder()
     read = read_question(QUESTION, config=CONFIG, as_of=DAY)
     result = answer(read, found(encoder), Ranking(ranked(), False), encoder=encoder, config=CONFIG)
     assert not result.answered and result.quotes == ()

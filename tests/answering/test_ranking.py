@@ -9,8 +9,8 @@ import numpy as np
 from retrieval.answering.question import read_question
 from retrieval.answering.ranking import rank
 from retrieval.answering.retrieve import Found
-from retrieval.config import RetrievalConfig
 from retrieval.rank import Candidate
+from retrieval.tuning import RetrievalConfig
 from retrieval.words import word_sets
 from tests.helpers import make_passage
 

@@ -11,13 +11,13 @@ import pytest
 
 from retrieval.answering.question import read_question
 from retrieval.answering.retrieve import retrieve, search_depth
-from retrieval.config import RetrievalConfig
 from retrieval.records import Document, Passage, Source
 from retrieval.search import Indexes, LexicalIndex, VectorIndex
+from retrieval.tuning import RetrievalConfig
 from retrieval.words import coverage
-from tests.helpers import FakeEmbedder
+from tests.helpers import FakeEncoder
 
-ENCODER = FakeEmbedder(dimension=64)
+ENCODER = FakeEncoder(dimension=64)
 CONFIG = RetrievalConfig(candidates=2, candidates_per_quote=1, filtered_depth=2)
 TEXTS = {
     1: "Baku withdrew from the Washington meeting.",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from retrieval.config import RetrievalConfig
 from retrieval.rank import Candidate, abstains, related_sources
+from retrieval.tuning import RetrievalConfig
 from tests.helpers import make_passage
 
 CONFIG = RetrievalConfig()

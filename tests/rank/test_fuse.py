@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from retrieval.config import Mode, RetrievalConfig
 from retrieval.rank import Candidate, fuse
+from retrieval.tuning import Mode, RetrievalConfig
 from tests.helpers import make_passage
 
 CONFIG = RetrievalConfig()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.slack.config import SlackConfig
 from bot.slack.server import SlackWsgi, create_wsgi_app, gunicorn_options, run_gunicorn
-from tests.slack.conftest import fake_desk_at
+from tests.slack.helpers import fake_desk_at
 
 # Every logger a request passes through, at its most talkative.
 DEBUG_LOGGERS = ("slack_bolt", "slack_sdk", "bot", "retrieval", "urllib3", "gunicorn")

@@ -161,13 +161,14 @@ def measure(adapter: str, fault: str, *, limit: float) -> Result:
             time.sleep(0.5)  # settle: the first ping, the ack's send
             links = len(slack.socket.links)
             t0, cpu0 = time.monotonic(), time.process_time()
-            {
+            faults: dict[str, Callable[[], object]] = {
                 "refresh": slack.socket.refresh,
                 "close": slack.socket.close,
                 "fin": lambda: slack.socket.cut(reset=False),  # type: ignore[union-attr]
                 "rst": lambda: slack.socket.cut(reset=True),  # type: ignore[union-attr]
                 "silent": slack.socket.go_silent,
-            }[fault]()
+            }
+            faults[fault]()
             back = slack.socket.wait_links(links + 1, timeout=limit)
             t1, cpu1 = time.monotonic(), time.process_time()
             answered = back and mention(slack, 2, timeout=15)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.slack.blocks import ACTION_SHARE, NOT_FOUND
 from standins.payloads import dm_event, mention_event
-from tests.slack.conftest import Bot, channel
+from tests.slack.helpers import Bot, channel
 
 pytestmark = pytest.mark.slow
 

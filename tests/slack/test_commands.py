@@ -19,7 +19,7 @@ from standins.payloads import event_body, mention_event
 from standins.processes import serve_process
 from standins.web_api import StandIn
 from tests.helpers import ROOT
-from tests.slack.conftest import SECRET, Bot
+from tests.slack.helpers import SECRET, Bot
 
 BAKU = "why did Baku skip the Washington meeting?"
 

@@ -19,7 +19,7 @@ import tests.fuzzing  # noqa: F401  (the profile, before any @settings)
 from bot.slack.blocks import ACTION_DOWN, ACTION_MORE, ACTION_SHARE, ACTION_UP
 from bot.slack.server import SlackWsgi
 from standins.payloads import FORM, JSON, signed_headers
-from tests.slack.conftest import SECRET, Bot, call
+from tests.slack.helpers import SECRET, Bot, call
 
 # Fuzzing runs for a bounded time: the full suite, not the fast tier.
 pytestmark = pytest.mark.slow

@@ -29,7 +29,7 @@ from standins.payloads import (
     signed_headers,
 )
 from standins.workspace import BOT_ID, BOT_USER_ID, TEAM_ID
-from tests.slack.conftest import SECRET, WAIT, Bot, channel
+from tests.slack.helpers import SECRET, WAIT, Bot, channel
 from tests.slack.test_http import BAKU, buttons, post_raw, quote_sections, shown
 
 # Anything a client would act on instead of showing: C0/C1 controls and bidi overrides.

@@ -33,7 +33,7 @@ from retrieval.errors import DataDirError
 from standins.payloads import JSON, dm_event, mention_event, next_ts, signed_headers
 from standins.web_api import StandIn
 from standins.workspace import BOT_ID, BOT_USER_ID
-from tests.slack.conftest import SECRET, WAIT, Bot, DeskDouble, channel, request, running
+from tests.slack.helpers import SECRET, WAIT, Bot, DeskDouble, channel, request, running
 
 BAKU = "why did Baku skip the Washington meeting?"
 # "📄 path · date" under each quote.

@@ -18,7 +18,7 @@ import pytest
 from bot.cli import slack as slack_cli
 from standins.web_api import StandIn
 from tests.postgres import PostgresServer
-from tests.slack.conftest import SECRET
+from tests.slack.helpers import SECRET
 from tests.slack.replicas import (
     REQUEST_TIMEOUT,
     Replica,

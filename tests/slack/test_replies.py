@@ -3,7 +3,6 @@ the usage help, a hint or an apology."""
 
 from __future__ import annotations
 
-import doctest
 import logging
 from typing import Any
 
@@ -62,15 +61,6 @@ def test_another_bots_mention_is_a_user_like_any_other() -> None:
     # Without the bot's id (a slash command), its labelled mention reads as its name.
     assert question_from("<@U0BOT|quotedesk> why?") == "quotedesk why?"
     assert question_from("<@U0BOT> why?") == "why?"
-
-
-def test_question_from_example_holds() -> None:
-    [test] = doctest.DocTestFinder().find(
-        question_from, "question_from", globs={"question_from": question_from}
-    )
-    assert test.examples
-    result = doctest.DocTestRunner().run(test)
-    assert result.failed == 0
 
 
 # --- deliver -------------------------------------------------------------------------------

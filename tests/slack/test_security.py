@@ -42,7 +42,7 @@ from standins.payloads import (
 from standins.processes import serve_process
 from standins.web_api import RESPONSE_METHOD, StandIn
 from tests.helpers import ROOT
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     SECRET,
     WAIT,
     Bot,

@@ -28,7 +28,7 @@ from standins.faults import Fault
 from standins.payloads import event_body, mention_event
 from standins.socket_mode import SocketModeStandIn
 from standins.web_api import StandIn
-from tests.slack.conftest import WAIT, channel
+from tests.slack.helpers import WAIT, channel
 
 # Real time passes here (reconnects, backoff): not in the fast tier.
 pytestmark = pytest.mark.slow
@@ -108,7 +108,7 @@ def cut(reset: bool) -> Callable[[SocketModeStandIn], None]:
     return lambda socket: socket.cut(reset=reset)
 
 
-BREAKS = {
+BREAKS: dict[str, Callable[[SocketModeStandIn], object]] = {
     # Slack asks for a reconnect every few hours; the old connection stays open meanwhile.
     "refresh_requested": SocketModeStandIn.refresh,
     "close_frame": SocketModeStandIn.close,

@@ -42,7 +42,7 @@ from standins.payloads import (
     signed_headers,
 )
 from standins.web_api import RESPONSE_METHOD, StandIn
-from tests.slack.conftest import SECRET, WAIT, channel
+from tests.slack.helpers import SECRET, WAIT, channel
 
 # Real time passes here (reconnects, backoff): not in the fast tier.
 pytestmark = pytest.mark.slow
@@ -318,7 +318,7 @@ def request_to(method: str) -> HttpRequest:
         (URLError(ConnectionRefusedError()), True, True),
         (URLError(TimeoutError()), True, True),  # connecting timed out
         (TimeoutError(), False, True),  # no answer in time
-        (RemoteDisconnected(), False, True),
+        (RemoteDisconnected("Remote end closed connection without response"), False, True),
         (ConnectionResetError(), False, True),
     ],
 )

@@ -1,4 +1,5 @@
-"""Fixtures of the fetching tests: the local site, and a fetcher with tight bounds."""
+"""Fixtures of the fetching tests: a fetcher with tight bounds. (The local site, ``site``, is
+in ``tests/conftest.py``: the CLI's tests serve it too.)"""
 
 from __future__ import annotations
 
@@ -7,21 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from retrieval.web.cache import MemoryCache
-from retrieval.web.fetch import FetchConfig, Fetcher
-from tests.web.site import Site
-
-# Tight bounds, so a test that goes wrong fails in seconds; no proxies from the environment;
-# the site is on 127.0.0.1, which a default fetcher refuses.
-TEST_CONFIG = FetchConfig(
-    connect_timeout=2.0, timeout=5.0, trust_env=False, allow_private_addresses=True
-)
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    """The local site, started, with no pages yet (robots.txt absent: everything allowed)."""
-    with Site() as running:
-        yield running
+from retrieval.web.fetch import Fetcher
+from tests.web.helpers import TEST_CONFIG
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from retrieval.web.cache import CachedResponse, JsonFileCache, MemoryCache
 from retrieval.web.errors import FetchError, RobotsDisallowedError
 from retrieval.web.fetch import FetchConfig, Fetcher, default_user_agent
 from retrieval.web.urls import check_url, is_http_url
-from tests.web.conftest import TEST_CONFIG
+from tests.web.helpers import TEST_CONFIG
 from tests.web.site import Page, Site, closed_port
 
 ROBOTS = "/robots.txt"

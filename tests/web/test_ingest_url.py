@@ -9,7 +9,7 @@ from retrieval.errors import FetchFailedError
 from retrieval.web.cache import StoreFetchCache
 from retrieval.web.fetch import Fetcher
 from retrieval.web.ingest import document_name, ingest_into
-from tests.web.conftest import TEST_CONFIG
+from tests.web.helpers import TEST_CONFIG
 from tests.web.site import Page, Site
 
 ARTICLE = (
@@ -64,15 +64,15 @@ def courier(site: Site) -> Site:
 
 @pytest.fixture
 def fetch(make_desk):  # type: ignore[no-untyped-def]
-    desk, embedder = make_desk()
+    desk, encoder = make_desk()
     with Fetcher(config=TEST_CONFIG, cache=StoreFetchCache(desk.store)) as fetcher:
-        yield desk, embedder, fetcher
+        yield desk, encoder, fetcher
 
 
 def test_a_feed_is_read_with_its_full_texts_and_the_pages_of_its_teasers(
     courier: Site, fetch
 ) -> None:  # type: ignore[no-untyped-def]
-    desk, embedder, fetcher = fetch
+    desk, encoder, fetcher = fetch
     report = ingest_into(desk, courier.url("/feed.xml"), fetcher=fetcher)
     assert report.added == 2 and report.collection == "127.0.0.1"
     sources = {s.source.path: s.source for s in desk.sources()}
@@ -92,11 +92,11 @@ def test_a_feed_is_read_with_its_full_texts_and_the_pages_of_its_teasers(
 def test_the_next_run_asks_conditionally_and_encodes_nothing_unchanged(
     courier: Site, fetch
 ) -> None:  # type: ignore[no-untyped-def]
-    desk, embedder, fetcher = fetch
+    desk, encoder, fetcher = fetch
     ingest_into(desk, courier.url("/feed.xml"), fetcher=fetcher)
-    encoded = embedder.encoded
+    encoded = encoder.encoded
     again = ingest_into(desk, courier.url("/feed.xml"), fetcher=fetcher)
-    assert again.added == again.changed == 0 and embedder.encoded == encoded
+    assert again.added == again.changed == 0 and encoder.encoded == encoded
     assert courier.requests_to("/feed.xml")[-1].headers.get("if-none-match") == '"2"'
     # A new item: the feed changes; only the new article is encoded.
     courier.pages["/feed.xml"] = feed(

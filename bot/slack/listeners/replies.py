@@ -20,9 +20,9 @@ from bot.slack.blocks import (
 )
 from bot.slack.state import MAX_QUESTION, AnswerState, InvalidStateError
 from retrieval import QuoteDesk
-from retrieval.config import available_cores
 from retrieval.errors import EmptyQuestionError, UserError
 from retrieval.query import clean_question
+from retrieval.settings import available_cores
 
 Post = Callable[[Message], Any]
 

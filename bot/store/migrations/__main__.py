@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alembic.config import CommandLine
 
 from bot.store.migrate import alembic_config
-from retrieval.config import Settings
+from retrieval.settings import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> None:

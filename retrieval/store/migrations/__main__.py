@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from alembic.config import CommandLine
 
-from retrieval.config import Settings
+from retrieval.settings import Settings
 from retrieval.store.migrate import alembic_config
 
 
