@@ -87,6 +87,32 @@ def test_one_page_letterhead_goes_with_the_title(tmp_path: Path) -> None:
     assert article.text.startswith("The Harbour Authority today opened")
 
 
+def test_a_letterhead_stamped_on_after_the_text_is_left_out(tmp_path: Path) -> None:
+    # A one-page release whose bold letterhead, larger than the body, is drawn last: no
+    # repetition across pages shows it, its position and type do.
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "stamped.pdf"
+    pdf = canvas.Canvas(str(path), invariant=1)
+    pdf.setTitle("Ferry timetable changes")
+    pdf.setFont("Helvetica-Bold", 16)
+    pdf.drawString(72, 700, "Ferry timetable changes")
+    pdf.setFont("Times-Roman", 10)
+    body = [
+        "The ferry to the island will run every forty minutes in summer, the operator said,",
+        "after a season of complaints about crowded boats and long queues at the pier.",
+    ]
+    for n, line in enumerate(body):
+        pdf.drawString(72, 670 - 12 * n, line)
+    pdf.setFont("Helvetica-Bold", 11)
+    pdf.drawString(72, 805, "COASTAL COURIER — PRESS OFFICE")  # A4: in the top margin
+    pdf.showPage()
+    pdf.save()
+    (article,) = read_articles(path.name, path.read_bytes()).articles
+    assert article.title == "Ferry timetable changes"
+    assert "PRESS OFFICE" not in article.text and "forty minutes in summer" in article.text
+
+
 @pytest.mark.parametrize("with_metadata", [True, False])
 def test_report_with_title_page_and_indented_paragraphs(
     tmp_path: Path, with_metadata: bool

@@ -34,6 +34,18 @@ def _furniture_key(text: str) -> str:
     return re.sub(r"\d+", "#", text.casefold())
 
 
+def _stamped_on(page: list[Line], i: int, line: Line, body: float) -> bool:
+    """A line in the margin, not in body type, drawn after lines it stands above: a letterhead
+    or a stamp put on the page after its text (which, on a one-page file, no repetition
+    shows). A column's first line is drawn after lines it stands above too, but in body type."""
+    drawn_before = page[:i]
+    return (
+        bool(drawn_before)
+        and abs(line.size - body) > body * (1 - _SMALLER)
+        and line.y > max(earlier.y for earlier in drawn_before)
+    )
+
+
 def drop_furniture(
     pages: list[list[Line]], heights: list[tuple[float, float]], body: float
 ) -> tuple[list[Line], list[Line]]:
@@ -66,6 +78,9 @@ def drop_furniture(
                     dropped.append(line)
                     continue
             if in_margin and line.size < body * _SMALLER:
+                dropped.append(line)
+                continue
+            if in_margin and _stamped_on(page, i, line, body):
                 dropped.append(line)
                 continue
             kept.append(line)
