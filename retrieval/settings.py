@@ -74,10 +74,14 @@ class Settings:
         records, ``QUOTEDESK_RETENTION_DAYS``, is the bot's setting: ``bot/slack/config.py``.)
 
         Raises:
-            InvalidArgumentError: ``QUOTEDESK_ENCODER`` names no backend.
+            InvalidArgumentError: ``QUOTEDESK_ENCODER`` names no backend, or the data directory
+                is a file.
         """
         folder = Path(data_dir or os.environ.get("QUOTEDESK_DATA_DIR") or DEFAULT_DATA_DIR)
         folder = folder.expanduser().resolve()
+        if folder.is_file():
+            # Input the user can fix, as `--data-dir FILE` is (exit 2): not a data dir failing.
+            raise InvalidArgumentError(f"the data directory {folder} is a file, not a folder")
         url = (
             database_url or os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'quotedesk.db'}"
         )

@@ -403,3 +403,15 @@ def test_as_of_is_reported_and_time_words_say_what_they_preferred(run: Run) -> N
 def test_a_bad_as_of_is_a_usage_error(run: Run) -> None:
     result = run("ask", "--as-of", "yesterday", QUESTION)
     assert result.exit_code == 2 and "'yesterday': takes a date as YYYY-MM-DD" in result.output
+
+
+def test_a_data_dir_that_is_a_file_is_bad_input(
+    run: Run, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    afile = workdir / "afile"
+    afile.write_text("x")
+    given = run("sources", "--data-dir", str(afile))
+    assert given.exit_code == 2, given.output
+    monkeypatch.setenv("QUOTEDESK_DATA_DIR", str(afile))
+    from_env = run("sources")
+    assert from_env.exit_code == 2 and "is a file" in from_env.stderr, from_env.output
