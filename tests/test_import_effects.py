@@ -136,6 +136,7 @@ def probe(first: list[str]) -> dict[str, list[str]]:
     return result
 
 
+@pytest.mark.slow  # another Python process, importing every module
 def test_importing_every_module_changes_neither_the_environment_nor_a_logger():
     """Every module of ``retrieval`` and ``bot``, imported in a fresh process after the other
     libraries they import (whose own doing at import, such as bm25s setting its logger to

@@ -225,6 +225,7 @@ def test_stop_cuts_the_wait_between_polls_short(site: Site):
 # -- folders --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits on the file watcher in real time
 def test_a_folder_is_ingested_at_the_start_and_after_each_change(folder: Path):
     (folder / "first.txt").write_text("first")
     calls = Calls()
@@ -239,6 +240,7 @@ def test_a_folder_is_ingested_at_the_start_and_after_each_change(folder: Path):
     assert not thread.is_alive(), "the stop event did not end the watcher"
 
 
+@pytest.mark.slow  # waits on the file watcher in real time
 def test_hidden_and_temporary_files_are_not_worth_an_ingest(folder: Path):
     calls = Calls()
     with watching(folder, calls):
@@ -261,6 +263,7 @@ def test_is_watched_file():
         assert not is_watched_file(root / name, root), name
 
 
+@pytest.mark.slow  # waits on the file watcher in real time
 def test_a_failing_folder_ingest_is_reported_and_watching_goes_on(folder: Path):
     errors = Calls()
     attempts = Calls()
@@ -276,6 +279,7 @@ def test_a_failing_folder_ingest_is_reported_and_watching_goes_on(folder: Path):
         assert errors.seen[0] == (str(folder), "the database is locked")
 
 
+@pytest.mark.slow  # waits on the file watcher in real time
 def test_max_rounds_one_ingests_everything_once_and_returns(tmp_path: Path, site: Site):
     folders = [tmp_path / "a", tmp_path / "b"]
     for folder in folders:
@@ -295,6 +299,7 @@ def test_max_rounds_one_ingests_everything_once_and_returns(tmp_path: Path, site
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.slow  # waits on the file watcher in real time
 def test_urls_and_folders_together_stop_on_the_event(tmp_path: Path, site: Site):
     urls = Calls()
     folders = Calls()
@@ -309,6 +314,7 @@ def test_urls_and_folders_together_stop_on_the_event(tmp_path: Path, site: Site)
     assert not [t for t in threading.enumerate() if t.name.startswith("quotedesk-follow")]
 
 
+@pytest.mark.slow  # waits on the file watcher in real time
 def test_ctrl_c_stops_every_thread_and_returns(tmp_path: Path, site: Site):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("Ctrl-C is delivered to the main thread only")
