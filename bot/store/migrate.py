@@ -97,28 +97,14 @@ RENAMED = (
 
 
 def alembic_config(*, url: str | None = None, connection: Connection | None = None) -> Config:
-    """Alembic's configuration for the bot's migrations, made in code (the version table is
-    set in ``env.py``).
-
-    Args:
-        url: The database, for Alembic's own command line (``sqlalchemy.url``).
-        connection: A connection in a transaction, for ``env.py`` to run the revisions on.
+    """Alembic's configuration for the bot's migrations: the corpus's, at the bot's folder
+    (the version table is set in ``env.py``).
 
     Example:
         >>> alembic_config().get_main_option("script_location").endswith("migrations")
         True
     """
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
-    if url is not None:
-        # ConfigParser reads "%" as interpolation: a password may hold one.
-        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
+    return corpus.alembic_config(url=url, connection=connection, location=MIGRATIONS)
 
 
 @functools.cache

@@ -58,12 +58,19 @@ SCHEMA_LOCK = 0x71756F7465  # "quote"
 UPGRADE_HINT = "run `quotedesk db upgrade` (with the same --data-dir or DATABASE_URL)"
 
 
-def alembic_config(*, url: str | None = None, connection: Connection | None = None) -> Config:
-    """Alembic's configuration for the corpus's migrations, made in code.
+def alembic_config(
+    *,
+    url: str | None = None,
+    connection: Connection | None = None,
+    location: Path = MIGRATIONS,
+) -> Config:
+    """Alembic's configuration for the corpus's migrations (or another history's, at
+    ``location``: the bot's), made in code.
 
     Args:
         url: The database, for Alembic's own command line (``sqlalchemy.url``).
         connection: A connection in a transaction, for ``env.py`` to run the revisions on.
+        location: The history's folder (its ``env.py`` and ``versions/``).
 
     Example:
         >>> alembic_config().get_main_option("script_location").endswith("migrations")
@@ -72,7 +79,7 @@ def alembic_config(*, url: str | None = None, connection: Connection | None = No
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(location))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     if url is not None:
         # ConfigParser reads "%" as interpolation: a password may hold one.
