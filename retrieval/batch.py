@@ -122,12 +122,20 @@ class Batch:
     (:mod:`retrieval.web.ingest`).
     """
 
-    def __init__(self, *, store: Store, encoder: Encoder, collection: str, root: str) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        encoder: Encoder,
+        collection: str,
+        root: str,
+        progress: Progress | None = None,
+    ) -> None:
         self.store = store
         self.encoder = encoder
         self.collection = collection
         self.root = root
-        self.progress = Progress()
+        self.progress = progress or Progress()
         self.report = IngestReport(collection=collection)
         recipe = f"{PASSAGE_RECIPE}/{encoder.name}"
         self.recipe = recipe

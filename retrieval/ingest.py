@@ -96,8 +96,7 @@ def ingest(
     root = root.resolve()
     base = root if root.is_dir() else root.parent
     name = choose_collection(base, store.collections(), collection)
-    batch = Batch(store=store, encoder=encoder, collection=name, root=str(base))
-    batch.progress = progress
+    batch = Batch(store=store, encoder=encoder, collection=name, root=str(base), progress=progress)
     for file, problem in scan_corpus(root):
         rel = file.relative_to(base).as_posix()
         if progress.on_read:

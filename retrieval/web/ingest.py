@@ -92,8 +92,7 @@ def ingest_url(
     """
     started = time.perf_counter()
     name = _collection(url, collection)
-    batch = Batch(store=store, encoder=encoder, collection=name, root=url)
-    batch.progress = progress or Progress()
+    batch = Batch(store=store, encoder=encoder, collection=name, root=url, progress=progress)
     run = _Run(batch, fetcher, max_pages, [])
     first = fetcher.fetch(url, remember=False, max_bytes=MAX_BINARY_BYTES)
     if first.unchanged:
