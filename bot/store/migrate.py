@@ -131,16 +131,7 @@ def open_schema(engine: Engine) -> SchemaStatus:
     Two processes opening a new database together create them once between them: each looks
     again under the lock, and the second finds it done.
     """
-    with engine.connect() as connection:
-        status = status_on(connection)
-    if status.state is not SchemaState.EMPTY:
-        return status
-    with corpus.locked(engine) as connection:
-        status = status_on(connection)
-        if status.state is SchemaState.EMPTY:
-            _create_at_head(connection)
-            status = status_on(connection)
-    return status
+    return corpus.create_once(engine, status_on, _create_at_head)
 
 
 def check(url: str, status: SchemaStatus) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,6 +113,17 @@ def open_schema(engine: Engine) -> SchemaStatus:
     Two processes opening a new database together create it once between them: each looks
     again under the lock, and the second finds it done.
     """
+    return create_once(engine, status_on, _create_at_head)
+
+
+def create_once(
+    engine: Engine,
+    status_on: Callable[[Connection], SchemaStatus],
+    create: Callable[[Connection], object],
+) -> SchemaStatus:
+    """A history's status on ``engine``, after ``create`` made its tables at head if it found
+    the database empty of them: looked at again under :func:`locked`, so processes opening a
+    new database together create them once (the corpus's history and the bot's alike)."""
     with engine.connect() as connection:
         status = status_on(connection)
     if status.state is not SchemaState.EMPTY:
@@ -120,7 +131,7 @@ def open_schema(engine: Engine) -> SchemaStatus:
     with locked(engine) as connection:
         status = status_on(connection)
         if status.state is SchemaState.EMPTY:
-            _create_at_head(connection)
+            create(connection)
             status = status_on(connection)
     return status
 
