@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, MetaData, create_engine, inspect, select, text
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.engine import Engine, make_url
@@ -114,6 +114,46 @@ def open_schema(engine: Engine) -> SchemaStatus:
     again under the lock, and the second finds it done.
     """
     return create_once(engine, status_on, _create_at_head)
+
+
+def run_environment(
+    metadata: MetaData,
+    include_object: Callable[..., bool],
+    *,
+    version_table: str = "alembic_version",
+) -> None:
+    """What a history's ``env.py`` does (the corpus's and the bot's alike): run the revisions
+    on the connection :func:`upgrade` locked and began (``config.attributes["connection"]``),
+    else, from Alembic's own command line, on one opened to ``sqlalchemy.url``."""
+    from alembic import context
+
+    if context.is_offline_mode():
+        # The revisions read the data they carry over (e.g. the collection of each root).
+        raise SystemExit("quotedesk's migrations run against a database, not as an SQL script")
+
+    def run(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table=version_table,
+            include_object=include_object,
+            # SQLite alters a table by copying it: autogenerate writes batch operations for it.
+            render_as_batch=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    given = context.config.attributes.get("connection")
+    if given is not None:
+        run(given)
+        return
+    engine = create_engine(context.config.get_main_option("sqlalchemy.url") or "")
+    try:
+        with engine.connect() as connection:
+            run(connection)
+    finally:
+        engine.dispose()
 
 
 def create_once(

@@ -14,12 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic import context
-from sqlalchemy import Connection, create_engine
-
 from bot.store.schema import VERSION_TABLE, BotBase
-
-config = context.config
+from retrieval.store.migrate import run_environment
 
 
 def bot_only(item: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
@@ -27,30 +23,4 @@ def bot_only(item: Any, name: str | None, kind: str, reflected: bool, compare_to
     return kind != "table" or name in BotBase.metadata.tables
 
 
-def run(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=BotBase.metadata,
-        version_table=VERSION_TABLE,
-        include_object=bot_only,
-        # SQLite alters a table by copying it: autogenerate writes batch operations for it.
-        render_as_batch=True,
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-if context.is_offline_mode():
-    raise SystemExit("quotedesk's migrations run against a database, not as an SQL script")
-
-given = config.attributes.get("connection")
-if given is not None:
-    run(given)
-else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-    try:
-        with engine.connect() as connection:
-            run(connection)
-    finally:
-        engine.dispose()
+run_environment(BotBase.metadata, bot_only, version_table=VERSION_TABLE)

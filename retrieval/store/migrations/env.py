@@ -11,12 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic import context
-from sqlalchemy import Connection, create_engine
-
+from retrieval.store.migrate import run_environment
 from retrieval.store.schema import Base
-
-config = context.config
 
 
 def corpus_only(item: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
@@ -26,30 +22,4 @@ def corpus_only(item: Any, name: str | None, kind: str, reflected: bool, compare
     return not (kind == "table" and reflected and compare_to is None)
 
 
-def run(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        include_object=corpus_only,
-        # SQLite alters a table by copying it: autogenerate writes batch operations for it.
-        render_as_batch=True,
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-if context.is_offline_mode():
-    # The revisions read the data they carry over (e.g. the collection of each root).
-    raise SystemExit("quotedesk's migrations run against a database, not as an SQL script")
-
-given = config.attributes.get("connection")
-if given is not None:
-    run(given)
-else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-    try:
-        with engine.connect() as connection:
-            run(connection)
-    finally:
-        engine.dispose()
+run_environment(Base.metadata, corpus_only)
