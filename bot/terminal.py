@@ -19,7 +19,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from bot.labels import date_label, source_label
+from bot.labels import context_label, date_label, source_label
 from bot.printable import UNSAFE, printable
 
 if TYPE_CHECKING:
@@ -156,6 +156,8 @@ def _plain_indented(console: Console, plain: str, *, indent: int = INDENT) -> li
 def _answer_parts(answer: Answer) -> list[tuple[Text, bool]]:
     """The answer's lines before wrapping, each with whether it is wrapped and indented."""
     parts = [(Text.assemble(("Q: ", "bold cyan"), (printable(answer.question), "bold")), False)]
+    if answer.context:
+        parts.append((Text(printable(context_label(answer.context)), style="dim italic"), False))
     if answer.period:
         parts.append((Text(printable(answer.period.describe()), style="dim italic"), False))
     if not answer.answered:
@@ -327,11 +329,39 @@ def eval_table(reports: Sequence[EvalReport], *, title: str) -> Table:
     return table
 
 
+def feedback_line(report: EvalReport) -> str:
+    """What became of the passages voted on in Slack (``quotedesk feedback export``).
+
+    Example:
+        >>> from retrieval.evaluation import EvalReport
+        >>> feedback_line(EvalReport("hybrid", approved=4, approved_kept=0.75, rejected=0))
+        'feedback: 4 approved, kept in the top 3 0.750; 0 rejected'
+    """
+    approved = f"{report.approved} approved"
+    if report.approved:
+        approved += f", kept in the top 3 {_rate(report.approved_kept)}"
+    rejected = f"{report.rejected} rejected"
+    if report.rejected:
+        rejected += f", no longer first {_rate(report.rejected_not_first)}"
+    return f"feedback: {approved}; {rejected}"
+
+
 def print_eval(
     console: Console, reports: Sequence[EvalReport], *, title: str, misses: bool = False
 ) -> None:
     """The figures as a table, then (with ``misses``) the questions not answered first."""
     console.print(eval_table(reports, title=title))
+    for r in reports:
+        if r.follow_ups:
+            console.print(
+                f"{r.mode}: {r.follow_ups} follow-ups, hit@1/hit@3 with their thread "
+                f"{_rate(r.hit1)}/{_rate(r.hit3)}, alone {_rate(r.hit1_alone)}/"
+                f"{_rate(r.hit3_alone)}",
+                markup=False,
+            )
+    for r in reports:
+        if r.approved or r.rejected:
+            console.print(f"{r.mode}: {feedback_line(r)}", markup=False)
     if misses:
         for r in reports:
             for miss in r.misses:

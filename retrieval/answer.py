@@ -65,6 +65,8 @@ class Answer:
         as_of: The moment of asking: "this week" is the week of this day.
         period: The dates the question's time words asked for, when it had any: documents
             dated in it were preferred.
+        context: The earlier questions it was read with (a thread's), oldest first; empty
+            when it was read alone.
     """
 
     question: str
@@ -74,6 +76,7 @@ class Answer:
     offset: int = 0
     as_of: date | None = None
     period: Period | None = None
+    context: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,4 +87,5 @@ class Answer:
             "offset": self.offset,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "period": self.period.to_dict() if self.period else None,
+            "context": list(self.context),
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from retrieval.answering.retrieve import retrieve
 from retrieval.embedder import Encoder, shared_encoder
 from retrieval.errors import SourceNotFoundError
 from retrieval.ingest import IngestReport, Progress, ingest
-from retrieval.records import StoredText
+from retrieval.records import CollectionSummary, StoredText
 from retrieval.search import Indexes, load_indexes
 from retrieval.settings import Settings
 from retrieval.store import Store
@@ -52,6 +53,7 @@ class QuoteDesk:
         self._encoder = encoder
         self._index: Indexes | None = None
         self._lock = threading.RLock()
+        self._summary: tuple[str | None, list[CollectionSummary]] | None = None
 
     @property
     def encoder(self) -> Encoder:
@@ -109,6 +111,8 @@ class QuoteDesk:
         offset: int = 0,
         mode: Mode | str | None = None,
         as_of: date | None = None,
+        context: Sequence[str] = (),
+        collections: Iterable[str] | None = None,
     ) -> Answer:
         """The ``k`` best quotes for ``question``, skipping the first ``offset``.
 
@@ -128,6 +132,10 @@ class QuoteDesk:
             as_of: The moment of asking (today when omitted): time words in the question
                 ("this week", "in October", "on Tuesday") count from it and make documents
                 dated in that period preferred.
+            context: The earlier questions ``question`` follows, oldest first (a Slack
+                thread's): "who made those remarks?" is read with them, so it looks for the
+                remarks they asked about. Only the newest ``config.context_questions`` count.
+            collections: Quote only documents of these collections (``None``: all).
 
         Raises:
             UserError: The question has no words (``EmptyQuestionError``), is longer than
@@ -136,16 +144,41 @@ class QuoteDesk:
                 (``InvalidArgumentError``).
         """
         config = self.config
-        read = read_question(question, config=config, k=k, offset=offset, mode=mode, as_of=as_of)
+        read = read_question(
+            question,
+            config=config,
+            k=k,
+            offset=offset,
+            mode=mode,
+            as_of=as_of,
+            context=context,
+            collections=collections,
+        )
         indexes = self._current_index()
         encoder = self.encoder
         found = retrieve(read, indexes, store=self.store, encoder=encoder, config=config)
         ranking = rank(read, found, config=config)
         return answer(read, found, ranking, encoder=encoder, config=config)
 
-    def sources(self) -> list[SourceInfo]:
-        """Every stored document with its date and passage count, by collection and path."""
-        return self.store.sources()
+    def sources(self, *, collections: Iterable[str] | None = None) -> list[SourceInfo]:
+        """Every stored document (of ``collections``, when given) with its date and passage
+        count, by collection and path."""
+        found = self.store.sources()
+        if collections is None:
+            return found
+        wanted = set(collections)
+        return [info for info in found if info.source.collection in wanted]
+
+    def summary(self) -> list[CollectionSummary]:
+        """What each collection holds (documents, the dates they span, when it was last
+        ingested), by name: one small query per corpus version, kept until it changes."""
+        version = self.store.corpus_version()
+        cached = self._summary
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        found = self.store.summary()
+        self._summary = (version, found)
+        return found
 
     def stored_text(self, source: str, *, collection: str | None = None) -> StoredText:
         """The stored text of the document ``source`` (as ``sources`` names it), which its

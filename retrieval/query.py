@@ -69,6 +69,17 @@ class Query:
             return False
         return not (self.before and published > self.before)
 
+    @staticmethod
+    def parse_words(question: str) -> str:
+        """The question's words without its filters, whatever their dates say (an earlier
+        question of a thread, read for its words only).
+
+        Example:
+            >>> Query.parse_words("Baku since:yesterday talks")
+            'Baku talks'
+        """
+        return " ".join(_FILTER.sub(" ", question).split())
+
     @classmethod
     def parse(cls, question: str) -> Query:
         since = before = None

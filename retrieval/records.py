@@ -7,7 +7,7 @@ only read them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -186,6 +186,27 @@ class StoredFile:
     ingest_run: str | None = None
     # Whether its extracted text is stored (documents stored before revision 0005 have none).
     has_text: bool = True
+
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    """What a collection holds, for a glance (Slack's Home tab): no passage is read.
+
+    Attributes:
+        name: The collection.
+        documents: How many documents it holds.
+        undated: How many of them have no date.
+        first: The earliest date among them (``None`` when none is dated).
+        last: The latest.
+        ingested: When a document of it was last stored (UTC).
+    """
+
+    name: str
+    documents: int
+    undated: int
+    first: date | None
+    last: date | None
+    ingested: datetime | None
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,16 @@ class RetrievalConfig:
     # such as "in October" stay, as the answer may say them).
     strip_time_words: bool = True
 
+    # A follow-up in a thread is read with the thread's earlier questions: the newest this many
+    # of them, and their question vector weighed this much against the follow-up's (which
+    # stays what the answer must be about). Chosen on tests/golden/threads.jsonl, checked on
+    # tests/golden/check/ (see the README).
+    context_questions: int = 2
+    context_weight: float = 0.5
+    # A question limited to some collections drops the others' candidates after the search,
+    # so it searches this much deeper.
+    collection_depth: int = 4
+
     # Below this cosine, the best passage is not an answer (seeds: in-domain >= 0.32,
     # off-topic <= 0.21).
     min_similarity: float = 0.25

@@ -22,6 +22,8 @@ class Call:
         applied: Whether it took effect (a message was posted). False for the attempts a
             :class:`~standins.faults.Fault` refused; true for one that did the work and then
             failed to say so.
+        reply: What the stand-in answered a Web API call (its ``ts``, ``channel``), when
+            it answered.
     """
 
     method: str
@@ -30,6 +32,7 @@ class Call:
     at: float = field(default_factory=time.monotonic)
     status: int = 200
     applied: bool = True
+    reply: dict[str, Any] | None = None
 
 
 class CallLog:

@@ -104,6 +104,98 @@ def dm_event(
     }
 
 
+def message_event(
+    text: str,
+    *,
+    channel: str = CHANNEL_ID,
+    user: str = USER_ID,
+    thread_ts: str | None = None,
+    channel_type: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A ``message`` a person writes in a conversation (``message.channels``,
+    ``message.groups``, ``message.im``), in a thread when ``thread_ts`` is given; the channel
+    type follows the id (``D``: im, ``G``: group, else channel) unless given."""
+    ts = next_ts()
+    kind = channel_type or {"D": "im", "G": "group"}.get(channel[:1], "channel")
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel_type": kind,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel": channel,
+        **extra,
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def home_opened_event(*, user: str = USER_ID, tab: str = "home") -> dict[str, Any]:
+    """``app_home_opened``: a person opened the bot's Home (or Messages) tab."""
+    return {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": "D" + user[1:],
+        "tab": tab,
+        "event_ts": next_ts(),
+    }
+
+
+def shortcut_body(
+    text: str,
+    *,
+    response_url: str,
+    callback_id: str = "find_quotes",
+    channel: str = CHANNEL_ID,
+    user: str = USER_ID,
+    author: str = "U0AUTHOR",
+) -> str:
+    """A message shortcut (``message_action``) on a message saying ``text``, form-encoded as
+    ``payload=…``."""
+    ts = next_ts()
+    payload = {
+        "type": "message_action",
+        "token": "legacy-verification-token",
+        "action_ts": ts,
+        "team": {"id": TEAM_ID, "domain": "standin"},
+        "user": {"id": user, "name": "asker", "team_id": TEAM_ID},
+        "channel": {"id": channel, "name": "general"},
+        "callback_id": callback_id,
+        "trigger_id": f"{next(_serial)}.trigger",
+        "message_ts": ts,
+        "message": {"type": "message", "user": author, "ts": ts, "text": text},
+        "response_url": response_url,
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def home_action_body(action_id: str, value: str, *, user: str = USER_ID) -> str:
+    """A ``block_actions`` click on a button of the Home tab: no channel, no response_url."""
+    ts = next_ts()
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": "asker", "team_id": TEAM_ID},
+        "api_app_id": APP_ID,
+        "team": {"id": TEAM_ID, "domain": "standin"},
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "trigger_id": f"{next(_serial)}.trigger",
+        "view": {"type": "home", "id": "V0HOME", "callback_id": "", "team_id": TEAM_ID},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "recent",
+                "value": value,
+                "action_ts": ts,
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def command_body(
     command: str,
     text: str,

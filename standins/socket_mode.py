@@ -131,6 +131,20 @@ class SocketModeStandIn:
         )
         return envelope_id
 
+    def send_interactive(self, payload: dict[str, Any]) -> str:
+        """Deliver an interactive ``payload`` (a button click, a shortcut) on the current
+        connection, in the Socket Mode envelope; returns the envelope id to wait for the ack."""
+        envelope_id = str(uuid.uuid4())
+        self.current().send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": "interactive",
+                "payload": payload,
+                "accepts_response_payload": True,
+            }
+        )
+        return envelope_id
+
     def wait_ack(self, envelope_id: str, *, timeout: float = 15.0) -> Ack | None:
         """The ack of ``envelope_id``, waiting at most ``timeout`` seconds for it."""
 

@@ -128,7 +128,10 @@ class StandIn(CallLog):
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             ts = params.get("ts") or self.next_ts()
             message = {k: params[k] for k in ("text", "blocks", "thread_ts") if k in params}
-            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+            channel = params.get("channel")
+            if isinstance(channel, str) and channel[:1] in ("U", "W"):
+                channel = "D" + channel[1:]  # a post to a person lands in their DM with the app
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
         return {"ok": True}
 
 
@@ -148,14 +151,15 @@ def _handler(standin: StandIn) -> Callable[..., BaseHTTPRequestHandler]:
             if fault is not None:
                 self._misbehave(fault, method, params)
                 return
-            standin.record(Call(method, params, self.path))
-            self._answer(method, params)
+            reply = None if method == RESPONSE_METHOD else standin.answer(method, params)
+            standin.record(Call(method, params, self.path, reply=reply))
+            self._answer(reply)
 
-        def _answer(self, method: str, params: dict[str, Any]) -> None:
-            if method == RESPONSE_METHOD:
+        def _answer(self, reply: dict[str, Any] | None) -> None:
+            if reply is None:
                 self._send(200, "text/plain", "ok")
             else:
-                self._send(200, "application/json", json.dumps(standin.answer(method, params)))
+                self._send(200, "application/json", json.dumps(reply))
 
         def _misbehave(self, fault: Fault, method: str, params: dict[str, Any]) -> None:
             status = 0 if fault.drop else (fault.status or 200)
@@ -174,7 +178,8 @@ def _handler(standin: StandIn) -> Callable[..., BaseHTTPRequestHandler]:
                 # Late: the client has given up by now; it finds a closed socket, or not.
                 standin._stopping.wait(fault.delay)
                 with contextlib.suppress(OSError):
-                    self._answer(method, params)
+                    late = None if method == RESPONSE_METHOD else standin.answer(method, params)
+                    self._answer(late)
 
         def _send(
             self, status: int, content_type: str, body: str, headers: dict[str, str] | None = None

@@ -10,7 +10,10 @@ import functools
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -21,7 +24,14 @@ from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from bot.cli import cli, common
-from bot.store import BotStore, Feedback, status_all, upgrade_all
+from bot.store import (
+    AskedQuestion,
+    BotStore,
+    ChannelSetting,
+    Feedback,
+    status_all,
+    upgrade_all,
+)
 from bot.store import migrate as bot_migrate
 from bot.store.schema import VERSION_TABLE as BOT_VERSION_TABLE
 from bot.store.schema import BotBase
@@ -51,6 +61,10 @@ HANDOVER_DOC = (
 )
 CORPUS_DOCS = (BASELINE_DOC, COLLECTIONS_DOC, STAGED_DOC, INDEX_DOC, TEXT_DOC, HANDOVER_DOC)
 BOT_BASELINE_DOC = "b0001 baseline: the bot's tables as the corpus's revisions 0001-0005 kept them"
+BOT_THREADS_DOC = (
+    "b0002 threads and channels: the questions answered, channels' collections, feedback as asked"
+)
+BOT_DOCS = (BOT_BASELINE_DOC, BOT_THREADS_DOC)
 BOT_TABLES = frozenset(BotBase.metadata.tables)
 # What each history's comparison leaves out: the other history's tables and version table.
 NOT_CORPUS = BOT_TABLES | {BOT_VERSION_TABLE}
@@ -138,7 +152,12 @@ def test_the_histories_keep_to_their_own_tables() -> None:
     """The corpus's models define no table of the bot's, and each history has its own
     version table and revisions."""
     assert not set(Base.metadata.tables) & BOT_TABLES
-    assert {"handled_deliveries", "answer_feedback"} == BOT_TABLES
+    assert {
+        "handled_deliveries",
+        "answer_feedback",
+        "answered_questions",
+        "channel_collections",
+    } == BOT_TABLES
     corpus_revisions = {s.revision for s in scripts().walk_revisions()}
     bot_revisions = {s.revision for s in bot_migrate.scripts().walk_revisions()}
     assert corpus_revisions.isdisjoint(bot_revisions)
@@ -181,7 +200,7 @@ def test_a_new_database_is_created_at_head(database_url: str, engine: Engine) ->
     assert (bot.state, bot.current, bot.head, bot.pending) == (
         SchemaState.CURRENT,
         bot_migrate.head(),
-        "b0001",
+        "b0002",
         (),
     )
     assert BOT_VERSION_TABLE in tables(engine)
@@ -205,7 +224,7 @@ def test_a_missing_sqlite_file_is_reported_empty_and_not_created(tmp_path: Path)
     assert status.state is SchemaState.EMPTY and status.pending == CORPUS_DOCS
     both = status_all(url)
     assert both["corpus"] == status
-    assert (both["bot"].state, both["bot"].pending) == (SchemaState.EMPTY, (BOT_BASELINE_DOC,))
+    assert (both["bot"].state, both["bot"].pending) == (SchemaState.EMPTY, BOT_DOCS)
     assert not (tmp_path / "none.db").exists()
 
 
@@ -317,8 +336,8 @@ def test_an_empty_database_upgraded_gets_both_histories_from_nothing(
     assert (bot.adopted, bot.start, bot.applied, bot.after) == (
         False,
         None,
-        (BOT_BASELINE_DOC,),
-        "b0001",
+        BOT_DOCS,
+        "b0002",
     )
     assert states(database_url) == {"corpus": SchemaState.CURRENT, "bot": SchemaState.CURRENT}
     assert differences(engine, Base.metadata) == []
@@ -351,8 +370,14 @@ def test_a_store_of_the_previous_release_is_adopted_with_every_row(
         "0006",
     )
     assert (corpus.created, corpus.carried) == ((), ())
-    # The bot's history adopts the bot's records: its tables made, the old rows carried.
-    assert (bot.adopted, bot.start, bot.applied, bot.after) == (True, "b0001", (), "b0001")
+    # The bot's history adopts the bot's records: its tables made, the old rows carried, the
+    # baseline stamped, then the revisions after it applied.
+    assert (bot.adopted, bot.start, bot.applied, bot.after) == (
+        True,
+        "b0001",
+        (BOT_THREADS_DOC,),
+        "b0002",
+    )
     assert bot.created == ("handled_deliveries", "answer_feedback")
     assert bot.carried == (
         CarriedRows("slack_events", "handled_deliveries", 3),
@@ -486,20 +511,20 @@ def test_the_bot_tables_of_revision_0005_are_adopted_with_their_rows(
         SchemaState.BEHIND,
         (HANDOVER_DOC,),
     )
-    assert (found["bot"].state, found["bot"].pending) == (
-        SchemaState.UNVERSIONED,
-        (BOT_BASELINE_DOC,),
-    )
+    assert (found["bot"].state, found["bot"].pending) == (SchemaState.UNVERSIONED, BOT_DOCS)
 
     done = upgrade_all(database_url)
     assert (done["corpus"].start, done["corpus"].applied) == ("0005", (HANDOVER_DOC,))
     bot = done["bot"]
     assert (bot.adopted, bot.start, bot.created, bot.carried) == (True, "b0001", (), ())
+    assert (bot.applied, bot.after) == ((BOT_THREADS_DOC,), "b0002")
     assert differences(engine, Base.metadata) == []
     assert bot_differences(engine) == []
     store, records = open_both(database_url)
     assert not records.claim_delivery("Ev1") and not records.claim_delivery("Ev2")
-    assert records.feedback() == [Feedback("down", "who?", (), "U1", "C1")]
+    [kept] = records.feedback()
+    assert kept.created_at is not None
+    assert replace(kept, created_at=None) == Feedback("down", "who?", (), "U1", "C1")
     store.close()
 
 
@@ -558,6 +583,142 @@ def test_revision_0002_is_not_undone_when_two_collections_share_a_path(
     assert schema_status(database_url).current == head()  # nothing undone
 
 
+# --- the bot's revision b0002 -------------------------------------------------------------------
+
+# What a database at the bot's revision b0001 holds: deliveries handled and feedback given.
+OLD_DELIVERIES: list[dict[str, Any]] = [
+    {"delivery_id": "Ev1", "received_at": datetime(2026, 11, 30, 9, 0, tzinfo=UTC)},
+    {"delivery_id": "Ev2", "received_at": datetime(2026, 12, 1, 10, 30, tzinfo=UTC)},
+]
+OLD_FEEDBACK: list[dict[str, Any]] = [
+    {
+        "vote": "up",
+        "question": "why did Baku skip the meeting?",
+        "quotes": '[{"passage_id": 1, "source": "a.txt"}, {"passage_id": 7, "source": "b.txt"}]',
+        "user_id": "U1",
+        "channel_id": "C1",
+        "created_at": datetime(2026, 11, 30, 9, 1, tzinfo=UTC),
+    },
+    {
+        "vote": "down",
+        "question": "who?",
+        "quotes": "[]",
+        "user_id": None,
+        "channel_id": None,
+        "created_at": datetime(2026, 12, 1, 10, 31, tzinfo=UTC),
+    },
+]
+NEW_FEEDBACK_COLUMNS = ("as_of", "context", "collections")
+
+
+def bot_migrate_to(engine: Engine, revision: str) -> None:
+    """Alembic's own upgrade (or downgrade) of the bot's history to ``revision``."""
+    with engine.begin() as connection:
+        config = bot_migrate.alembic_config(connection=connection)
+        context = MigrationContext.configure(connection, opts={"version_table": BOT_VERSION_TABLE})
+        current = context.get_current_revision()
+        if current is not None and revision != "head" and revision < current:
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
+
+
+def at_bot_baseline(database_url: str, engine: Engine) -> None:
+    """A database as the release of the bot's revision b0001 left it: the corpus at head, the
+    bot's tables at b0001 with :data:`OLD_DELIVERIES` and :data:`OLD_FEEDBACK` in them."""
+    Store(database_url).close()
+    bot_migrate_to(engine, "b0001")
+    baseline = bot_migrate._baseline_tables()
+    with engine.begin() as connection:
+        connection.execute(baseline.tables["handled_deliveries"].insert(), OLD_DELIVERIES)
+        connection.execute(baseline.tables["answer_feedback"].insert(), OLD_FEEDBACK)
+
+
+def baseline_rows(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the bot's baseline tables, in the baseline's columns, in id order."""
+    baseline = bot_migrate._baseline_tables()
+    with engine.connect() as connection:
+        return {
+            name: [tuple(row) for row in connection.execute(table.select().order_by(table.c.id))]
+            for name, table in baseline.tables.items()
+        }
+
+
+def shape(engine: Engine) -> dict[str, dict[str, Any]]:
+    """The bot's tables as the database has them: columns, keys, indexes."""
+    found = inspect(engine)
+    return {
+        name: {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns(name)
+            ],
+            "primary_key": found.get_pk_constraint(name)["constrained_columns"],
+            "unique": sorted(
+                (u["column_names"], u["name"] or "") for u in found.get_unique_constraints(name)
+            ),
+            "indexes": sorted(
+                (i["name"] or "", i["column_names"], bool(i["unique"]))
+                for i in found.get_indexes(name)
+            ),
+        }
+        for name in sorted(BOT_TABLES)
+    }
+
+
+def test_the_bot_revisions_make_the_models_schema(database_url: str, engine: Engine) -> None:
+    """The bot's tables made from its models (a new database, at head) and made by its
+    revisions from nothing are the same, new tables and indexes included."""
+    store, _ = open_both(database_url)
+    store.close()
+    from_models = shape(engine)
+    assert {index[0] for index in from_models["answered_questions"]["indexes"]} == {
+        "ix_answered_questions_thread",
+        "ix_answered_questions_answer",
+        "ix_answered_questions_user",
+        "ix_answered_questions_asked_at",
+    }
+    BotBase.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {BOT_VERSION_TABLE}"))
+    assert states(database_url)["bot"] is SchemaState.EMPTY
+    bot_migrate_to(engine, "head")
+    assert shape(engine) == from_models
+    assert bot_differences(engine) == []
+    assert status_all(database_url)["bot"].current == "b0002"
+
+
+def test_bot_revision_b0002_down_and_up_keeps_every_row(database_url: str, engine: Engine) -> None:
+    """Down to b0001 drops the new tables and columns and keeps every older row; up again
+    brings them back."""
+    at_bot_baseline(database_url, engine)
+    before = baseline_rows(engine)
+    assert [len(rows) for rows in before.values()] == [2, 2]
+    upgrade_all(database_url)
+    assert baseline_rows(engine) == before
+    store, records = open_both(database_url)
+    records.record_question(AskedQuestion("C1", "why?", thread_ts="1.1"))
+    records.set_channel(ChannelSetting("C1", ("news",)))
+    store.close()
+
+    bot_migrate_to(engine, "b0001")
+    assert not tables(engine) & {"answered_questions", "channel_collections"}
+    columns = {c["name"] for c in inspect(engine).get_columns("answer_feedback")}
+    assert not columns & set(NEW_FEEDBACK_COLUMNS)
+    assert baseline_rows(engine) == before
+    assert (
+        differences(
+            engine,
+            bot_migrate._baseline_tables(),
+            leave_out=NOT_BOT,
+            version_table=BOT_VERSION_TABLE,
+        )
+        == []
+    )
+    upgrade_all(database_url)
+    assert baseline_rows(engine) == before
+    assert bot_differences(engine) == []
+
+
 # --- the command line -------------------------------------------------------------------------
 
 Run = Callable[..., Result]
@@ -588,10 +749,11 @@ def test_db_status_and_upgrade_of_a_new_database(run: Run, database_url: str) ->
     assert "state     empty: the schema is created at head when the bot" in status.stdout
     assert f"pending   {COLLECTIONS_DOC}" in status.stdout
     assert f"pending   {BOT_BASELINE_DOC}" in status.stdout
+    assert f"pending   {BOT_THREADS_DOC}" in status.stdout
     done = run("db", "upgrade")
     assert done.exit_code == 0, done.output
     assert "from nothing to 0006:" in done.stdout
-    assert "upgraded the bot schema of " in done.stdout and "from nothing to b0001:" in done.stdout
+    assert "upgraded the bot schema of " in done.stdout and "from nothing to b0002:" in done.stdout
     lines = run("db", "status").stdout.splitlines()
     assert lines[1:] == [
         "schema    corpus",
@@ -599,12 +761,92 @@ def test_db_status_and_upgrade_of_a_new_database(run: Run, database_url: str) ->
         "head      0006",
         "state     up to date",
         "schema    bot",
-        "current   b0001",
-        "head      b0001",
+        "current   b0002",
+        "head      b0002",
         "state     up to date",
     ]
     again = run("db", "upgrade").stdout.splitlines()
     assert len(again) == 2 and all(line.endswith("nothing to upgrade") for line in again)
+
+
+def test_db_upgrade_of_bot_revision_b0001_keeps_every_row(
+    run: Run, database_url: str, engine: Engine
+) -> None:
+    """A database of the release before b0002: refused by the bot until `quotedesk db
+    upgrade`, which adds the new tables and columns and keeps every row; the old feedback
+    reads with none of the new fields."""
+    at_bot_baseline(database_url, engine)
+    before = baseline_rows(engine)
+    bot = status_all(database_url)["bot"]
+    assert (bot.state, bot.current, bot.pending) == (
+        SchemaState.BEHIND,
+        "b0001",
+        (BOT_THREADS_DOC,),
+    )
+    store = Store(database_url)
+    with pytest.raises(SchemaBehindError, match="bot's revision b0001.*needs the bot's revision"):
+        BotStore(store)
+    store.close()
+    status = run("db", "status")
+    assert status.stdout.splitlines()[5:] == [
+        "schema    bot",
+        "current   b0001",
+        "head      b0002",
+        "state     behind: run `quotedesk db upgrade`",
+        f"pending   {BOT_THREADS_DOC}",
+    ]
+
+    done = run("db", "upgrade")
+    assert done.exit_code == 0, done.output
+    database = done.stdout.split(" is at ")[0]
+    assert done.stdout.splitlines() == [
+        f"{database} is at 0006 (head): nothing to upgrade",
+        f"upgraded the bot schema of {database} from b0001 to b0002:",
+        f"  {BOT_THREADS_DOC}",
+    ]
+    assert states(database_url) == {"corpus": SchemaState.CURRENT, "bot": SchemaState.CURRENT}
+    assert {"answered_questions", "channel_collections"} <= tables(engine)
+    assert bot_differences(engine) == []
+
+    # Every row, byte for byte; the new columns empty.
+    assert baseline_rows(engine) == before
+    columns = ", ".join(NEW_FEEDBACK_COLUMNS)
+    with engine.connect() as connection:
+        added = connection.execute(text(f"SELECT {columns} FROM answer_feedback ORDER BY id"))
+        assert [tuple(row) for row in added] == [(None, None, None)] * len(OLD_FEEDBACK)
+
+    # And the bot reads them: the old feedback with none of the new fields.
+    store, records = open_both(database_url)
+    assert records.feedback() == [
+        Feedback(
+            vote=row["vote"],
+            question=row["question"],
+            quotes=quotes,
+            user_id=row["user_id"],
+            channel_id=row["channel_id"],
+            as_of=None,
+            context=(),
+            collections=None,
+            created_at=row["created_at"],
+        )
+        for row, quotes in zip(
+            OLD_FEEDBACK,
+            [
+                (
+                    {"passage_id": 1, "source": "a.txt"},
+                    {"passage_id": 7, "source": "b.txt"},
+                ),
+                (),
+            ],
+            strict=True,
+        )
+    ]
+    assert not records.claim_delivery("Ev1") and not records.claim_delivery("Ev2")
+    # The new records work beside the old ones.
+    new = Feedback("up", "and then?", (), "U2", "C2", date(2026, 12, 2), ("why?",), ("news",))
+    records.record_feedback(new)
+    assert replace(records.feedback()[-1], created_at=None) == new
+    store.close()
 
 
 def test_commands_refuse_a_store_behind_until_db_upgrade(
@@ -649,7 +891,8 @@ def test_commands_refuse_a_store_behind_until_db_upgrade(
         "  created answer_feedback",
         "  carried 3 rows from slack_events to handled_deliveries",
         "  carried 2 rows from slack_feedback to answer_feedback",
-        f"the bot schema of {database} is at b0001 (head): nothing to upgrade",
+        f"upgraded the bot schema of {database} from b0001 to b0002:",
+        f"  {BOT_THREADS_DOC}",
     ]
     asked = run("ask", "--json", QUESTION)
     assert asked.exit_code == 0, asked.output
@@ -690,7 +933,7 @@ def test_serve_and_socket_refuse_a_bot_schema_behind(
         result = run(*args)
         assert result.exit_code == 1, (args, result.output)
         assert result.stderr.startswith("error: the database "), (args, result.stderr)
-        assert "the bot's revision b0001: run `quotedesk db upgrade`" in result.stderr, args
+        assert "the bot's revision b0002: run `quotedesk db upgrade`" in result.stderr, args
     done = run("db", "upgrade")
     assert done.exit_code == 0, done.output
     assert "adopted the bot schema of " in done.stdout

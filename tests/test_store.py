@@ -3,6 +3,7 @@ records out, no model."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -156,7 +157,9 @@ def test_feedback_round_trips_and_history_is_pruned(store):
     quotes = ({"passage_id": 1, "source": "a.txt"},)
     records.record_feedback(Feedback("up", "why?", quotes, user_id="U1", channel_id="C1"))
     records.record_feedback(Feedback("down", "how?", (), channel_id="C2"))
-    assert records.feedback(channel_id="C1") == [Feedback("up", "why?", quotes, "U1", "C1")]
+    [kept] = records.feedback(channel_id="C1")
+    assert kept.created_at is not None
+    assert dataclasses.replace(kept, created_at=None) == Feedback("up", "why?", quotes, "U1", "C1")
     assert len(records.feedback()) == 2
     records.claim_delivery("Ev1")
     assert records.prune_history(before=datetime.now(UTC) - timedelta(days=1)) == 0

@@ -14,6 +14,8 @@ Stages, in order:
    saved, loaded by a ``QuoteDesk`` and asked the questions through ``QuoteDesk.ask`` with the
    answer formatted; exact search (flat) is the baseline of each kind. BM25 is built from the
    database, saved, and loaded memory-mapped.
+   At one size the Home tab is built as its listener builds it, cold and warm, against the
+   ``/sources`` reply (:mod:`bot.bench.home`).
 4. **serve** (at one size): ``quotedesk serve`` from launch to a healthy ``/healthz``, then
    signed Slack events at a concurrency against it, with the stand-in Web API; health checks
    at the same concurrency are the baseline.
@@ -42,7 +44,7 @@ import numpy as np
 from rich.console import Console
 
 from bot import terminal
-from bot.bench import fill, formats, load, procs
+from bot.bench import fill, formats, home, load, procs
 from bot.bench.report import Point, Report, Row
 from retrieval import offline
 from retrieval.embedder import Encoder, packaged_model_path
@@ -144,6 +146,8 @@ class Plan:
     # CPU's caches holding the other's index; a desk serving alone does not.
     answer_block: int = 16
     serve_size: int | None = None
+    # The size the Home tab is built at (bot/bench/home.py).
+    home_size: int | None = None
     events: int = 400
     event_seconds: float = 20.0
     concurrency: int = 16
@@ -167,6 +171,7 @@ def full_plan(corpus: Path, questions: Sequence[str]) -> Plan:
         # its recall is measured at 10k.
         pq_max=10_000,
         serve_size=100_000,
+        home_size=100_000,
         questions=tuple(questions) or DEFAULT_QUESTIONS,
     )
 
@@ -183,6 +188,7 @@ def smoke_plan(corpus: Path, questions: Sequence[str]) -> Plan:
         warmup_runs=0,
         warmup_asks=1,
         serve_size=2_000,
+        home_size=2_000,
         events=32,
         event_seconds=5.0,
         bm25s_max=2_000,
@@ -529,6 +535,8 @@ class Bench:
             )
         del prepared
         gc.collect()
+        if size == self.plan.home_size:
+            self.stage(f"home {label(size)}", lambda: self.home(size, store, questions))
         if size == self.plan.serve_size:
             self.stage(f"serve {label(size)}", lambda: self.serve(size, questions))
 
@@ -765,6 +773,21 @@ class Bench:
                 theirs,
                 note="same scores, checked by the tests",
             )
+        )
+
+    def home(self, size: int, store: Store, questions: list[str]) -> None:
+        """The Home tab built as its listener builds it, cold and warm (bot/bench/home.py)."""
+        section = f"home {label(size)}"
+        self.log(f"{section}: the Home tab, cold (summary not kept yet) and warm")
+        home.bench_home(
+            section,
+            label(size),
+            open_desk=lambda: self.desk("scale", store=store),
+            questions=questions,
+            k=self.config.default_k,
+            add=self.report.add,
+            log=self.log,
+            runs=self.plan.cold_runs + 2,
         )
 
     # 4. Serve

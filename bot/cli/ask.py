@@ -37,6 +37,21 @@ def split_questions(words: tuple[str, ...]) -> list[str]:
 @common.k_option(default=common.DEFAULTS.default_k)
 @common.mode_option
 @common.as_of_option
+@click.option(
+    "--after",
+    "context",
+    metavar="EARLIER",
+    multiple=True,
+    help="Read QUESTION as a follow-up to this earlier question, as in a Slack thread "
+    "(repeat for several, oldest first).",
+)
+@click.option(
+    "--collection",
+    "collections",
+    metavar="NAME",
+    multiple=True,
+    help="Quote only this collection (repeatable), as a channel mapped to it does.",
+)
 @common.data_dir_option
 def ask(
     question: tuple[str, ...],
@@ -44,6 +59,8 @@ def ask(
     k: int,
     mode: Mode,
     as_of: date | None,
+    context: tuple[str, ...],
+    collections: tuple[str, ...],
     data_dir: Path | None,
 ) -> None:
     """Quote the passages that answer each QUESTION."""
@@ -55,7 +72,14 @@ def ask(
         desk = common.open_desk(data_dir)
         common.ensure_corpus(desk)
         for q in questions:
-            answer = desk.ask(q, k=k, mode=mode, as_of=as_of)
+            answer = desk.ask(
+                q,
+                k=k,
+                mode=mode,
+                as_of=as_of,
+                context=context,
+                collections=collections or None,
+            )
             if as_json:
                 terminal.print_json(answer.to_dict(), sys.stdout)
             else:

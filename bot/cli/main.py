@@ -6,7 +6,19 @@ import logging
 
 import click
 
-from bot.cli import ask, bench, corpus, db, evaluate, follow, model, show, slack
+from bot.cli import (
+    ask,
+    bench,
+    channels,
+    corpus,
+    db,
+    evaluate,
+    feedback,
+    follow,
+    model,
+    show,
+    slack,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,10 +36,12 @@ for _command in (
     ask.ask,
     ask.chat,
     bench.bench,
+    channels.channels,
     corpus.ingest,
     corpus.sources,
     db.db,
     evaluate.eval_command,
+    feedback.feedback,
     follow.follow,
     model.model,
     show.show,

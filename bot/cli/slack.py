@@ -101,13 +101,27 @@ def simulate() -> None:
     stand-in of Slack's Web API; prints what the bot posted."""
 
 
-def _simulate(kind: str, text: str, *, as_json: bool, data_dir: Path | None, command: str) -> None:
+def _simulate(
+    kind: str,
+    text: str,
+    *,
+    as_json: bool,
+    data_dir: Path | None,
+    command: str,
+    follow_ups: tuple[str, ...] = (),
+) -> None:
     from bot.slack import simulate as harness
 
     with common.user_errors():
         desk = common.open_desk(data_dir)
         common.ensure_corpus(desk)
-        outcome = harness.simulate(kind, text, desk=desk, command=command)  # type: ignore[arg-type]
+        outcome = harness.simulate(
+            kind,  # type: ignore[arg-type]
+            text,
+            desk=desk,
+            command=command,
+            follow_ups=follow_ups,
+        )
     for line in (harness.as_json if as_json else harness.as_text)(outcome):
         click.echo(line)
 
@@ -126,6 +140,29 @@ def _event_command(kind: str, help: str) -> None:
 
 _event_command("mention", "@-mention the bot in a channel with QUESTION.")
 _event_command("dm", "Send the bot QUESTION in a direct message.")
+_event_command("shortcut", 'Use "Find quotes" on a message that says TEXT (the argument).')
+
+
+@simulate.command()
+@click.argument("question")
+@click.argument("follow_ups", nargs=-1, required=True)
+@json_option
+@common.data_dir_option
+def thread(
+    question: str, follow_ups: tuple[str, ...], as_json: bool, data_dir: Path | None
+) -> None:
+    """@-mention the bot with QUESTION, then write each FOLLOW_UP in its thread (no mention)."""
+    _simulate(
+        "thread", question, as_json=as_json, data_dir=data_dir, command="", follow_ups=follow_ups
+    )
+
+
+@simulate.command()
+@json_option
+@common.data_dir_option
+def home(as_json: bool, data_dir: Path | None) -> None:
+    """Open the bot's Home tab."""
+    _simulate("home", "", as_json=as_json, data_dir=data_dir, command="")
 
 
 @simulate.command()

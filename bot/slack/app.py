@@ -53,9 +53,9 @@ def build_app(
     )
     app.use(with_retrying_respond(timeout=api_timeout))
     app.use(once_per_event(records))
-    events.register(app, desk=desk, k=k)
-    commands.register(app, desk=desk, k=k)
-    actions.register(app, desk=desk, records=records)
+    events.register(app, desk=desk, records=records, k=k)
+    commands.register(app, desk=desk, records=records, k=k)
+    actions.register(app, desk=desk, records=records, k=k)
     app.error(log_error)
     return app
 

@@ -8,6 +8,7 @@ exceed Slack's limits is trimmed with "…".
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.labels import date_label, source_label
+from bot.labels import context_label, date_label, source_label
 from bot.printable import printable
 from bot.slack.state import MAX_QUESTION, AnswerState
 from retrieval.answer import Answer, Quote, Source, SourceInfo
@@ -36,6 +37,7 @@ ACTION_MORE = "qd_more"
 ACTION_SHARE = "qd_share"
 ACTION_UP = "qd_feedback_up"
 ACTION_DOWN = "qd_feedback_down"
+ACTION_ASK_AGAIN = "qd_ask_again"
 
 NOT_FOUND = "I couldn't find anything in the documents that answers that."
 NO_MORE = "No more quotes for this question."
@@ -131,6 +133,7 @@ def answer_message(
     shareable: bool = False,
     shared_by: str | None = None,
     cut: bool = False,
+    asked: int | None = None,
 ) -> Message:
     """The message for one page of an answer.
 
@@ -140,6 +143,8 @@ def answer_message(
         shareable: Add "Share in channel" (for a private answer to ``/ask``).
         shared_by: The Slack user id of whoever shared it in the channel.
         cut: The question was cut to ``MAX_QUESTION`` characters: say so under it.
+        asked: The question's record in the bot's store, for the buttons (a follow-up's next
+            page is read with its thread too).
 
     Example:
         >>> message = answer_message(Answer("why?", answered=False, quotes=()), k=3)
@@ -151,7 +156,9 @@ def answer_message(
         blocks.append(_context(CUT))
     if shared_by and shared_by.isalnum():  # a real user id only: nothing forged becomes a ping
         blocks.append(_context(f"Shared by <@{shared_by}>"))
-    state = AnswerState(answer.question, offset=answer.offset, k=k, as_of=answer.as_of)
+    state = AnswerState(answer.question, offset=answer.offset, k=k, as_of=answer.as_of, asked=asked)
+    if answer.context:
+        blocks.append(_context(clipped(context_label(answer.context), prefix="🧵 ")))
     if answer.period:
         blocks.append(_context(clipped(answer.period.describe(), prefix="🗓️ ")))
     if not answer.answered:
@@ -175,9 +182,7 @@ def answer_message(
         buttons.append(_button("Share in channel", ACTION_SHARE, state, style="primary"))
     if len(answer.quotes) >= k:
         buttons.append(_button("More quotes", ACTION_MORE, state.next_page()))
-    shown = AnswerState(
-        state.question, offset=state.offset, k=k, passages=passages, as_of=state.as_of
-    )
+    shown = dataclasses.replace(state, passages=passages)
     buttons += [_button("👍", ACTION_UP, shown), _button("👎", ACTION_DOWN, shown)]
     blocks.append(ActionsBlock(elements=buttons))
     return _message(_fallback(answer), blocks)

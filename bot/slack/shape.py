@@ -61,6 +61,10 @@ _OR_STRING = frozenset({"user", "team", "channel", "enterprise"})
 MAX_ID = 64
 _STORED_IDS = frozenset({"event_id", "user_id", "channel_id"})
 _STORED_OBJECT_IDS = frozenset({"user", "channel"})
+# Message timestamps the bot stores (where a thread starts, where its answer went), in columns
+# of 32 characters. Slack's are 17 ("1701302400.000100").
+MAX_TS = 32
+_STORED_TS = frozenset({"ts", "thread_ts"})
 # Never null: Bolt reads them as soon as they are present.
 _NEVER_NULL = frozenset({"event", "view", "actions", "authorizations"})
 
@@ -134,6 +138,8 @@ def _object_problem(obj: object, where: str) -> str | None:
             return f"{where}.{key} is not a string"
         if key in _STORED_IDS and len(value) > MAX_ID:
             return f"{where}.{key} is longer than {MAX_ID} characters"
+        if key in _STORED_TS and len(value) > MAX_TS:
+            return f"{where}.{key} is longer than {MAX_TS} characters"
         if key in _OBJECTS:
             if isinstance(value, str) and key in _OR_STRING:
                 continue

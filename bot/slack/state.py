@@ -57,6 +57,9 @@ class AnswerState:
     passages: tuple[int, ...] = ()
     # The moment of asking, so "this week" on the next page is still the week it was asked in.
     as_of: date | None = None
+    # The question's record in the bot's store (its thread, hence the earlier questions a
+    # follow-up was read with): a button then reads the next page as the first was read.
+    asked: int | None = None
 
     def value(self) -> str:
         data: dict[str, object] = {
@@ -67,10 +70,18 @@ class AnswerState:
         }
         if self.as_of:
             data["d"] = self.as_of.isoformat()
+        if self.asked is not None:
+            data["a"] = self.asked
         return json.dumps(data, separators=(",", ":"))
 
     def next_page(self) -> AnswerState:
-        return AnswerState(self.question, offset=self.offset + self.k, k=self.k, as_of=self.as_of)
+        return AnswerState(
+            self.question,
+            offset=self.offset + self.k,
+            k=self.k,
+            as_of=self.as_of,
+            asked=self.asked,
+        )
 
     @classmethod
     def parse(cls, value: object) -> AnswerState:
@@ -93,6 +104,7 @@ class AnswerState:
                 k=_whole(data["k"]),
                 passages=tuple(_whole(p) for p in passages),
                 as_of=date.fromisoformat(data["d"]) if data.get("d") else None,
+                asked=_whole(data["a"]) if data.get("a") is not None else None,
             )
         except (TypeError, KeyError, ValueError, AttributeError, RecursionError):
             # No chained traceback: a forged value is logged as one line (see deliver).

@@ -120,7 +120,7 @@ def head() -> str:
 
     Example:
         >>> head()
-        'b0001'
+        'b0002'
     """
     return BOT_REVISION
 

@@ -14,14 +14,14 @@ b0002 -m "..."``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # The newest revision in migrations/, which these models define; a new database gets them
 # from the models, stamped with it. A test holds the two together.
-BOT_REVISION = "b0001"
+BOT_REVISION = "b0002"
 # Where the bot's history records its revision (the corpus's is Alembic's default,
 # alembic_version).
 VERSION_TABLE = "alembic_version_bot"
@@ -63,3 +63,47 @@ class FeedbackRow(BotBase):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+    # The day it was asked on, the earlier questions of its thread it was read with (JSON
+    # list) and the collections its channel answered from (JSON list; NULL: all), so that
+    # `quotedesk feedback export` can ask it again as it was asked.
+    as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
+    context: Mapped[str | None] = mapped_column(Text, nullable=True)
+    collections: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class QuestionRow(BotBase):
+    """A question the bot answered, where its answer was posted: a thread's earlier questions
+    (for reading a follow-up) and a person's recent ones (the Home tab) come from here, never
+    from reading a channel's history."""
+
+    __tablename__ = "answered_questions"
+    __table_args__ = (
+        Index("ix_answered_questions_thread", "channel_id", "thread_ts"),
+        Index("ix_answered_questions_answer", "channel_id", "answer_ts"),
+        Index("ix_answered_questions_user", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    # The thread the answer was posted in (its root's ts); for an answer posted at the top of
+    # a DM, the question's own ts, where a reply thread on the question starts.
+    thread_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The answer's own ts, where a reply thread on the answer starts.
+    answer_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    question: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class ChannelRow(BotBase):
+    """A channel an operator mapped to collections (``quotedesk channels set``)."""
+
+    __tablename__ = "channel_collections"
+
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # JSON list of collection names, sorted.
+    collections: Mapped[str] = mapped_column(Text)
+    # A help channel: its top-level questions are answered without a mention.
+    answer_questions: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,4 +1,5 @@
-"""The bot's store: the deliveries it handled and the feedback it was given, and forgetting them
+"""The bot's store: the deliveries it handled, the questions it answered (and where), the
+channels mapped to collections, the feedback it was given, and forgetting what is personal
 after the retention.
 
 It lives in the corpus's database and runs on the corpus store's engine (:attr:`Store.engine`):
@@ -9,15 +10,15 @@ one database, one connection pool per process. Every method returns plain record
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from bot.store.migrate import check, open_schema
-from bot.store.records import Feedback
-from bot.store.schema import DeliveryRow, FeedbackRow
+from bot.store.records import AskedQuestion, ChannelSetting, Feedback
+from bot.store.schema import ChannelRow, DeliveryRow, FeedbackRow, QuestionRow
 from retrieval.store import Store
 from retrieval.store.migrate import database_error, is_command_error
 
@@ -83,14 +84,25 @@ class BotStore:
                     quotes=json.dumps(list(feedback.quotes), ensure_ascii=False),
                     user_id=feedback.user_id,
                     channel_id=feedback.channel_id,
+                    as_of=feedback.as_of,
+                    context=json.dumps(list(feedback.context), ensure_ascii=False)
+                    if feedback.context
+                    else None,
+                    collections=None
+                    if feedback.collections is None
+                    else json.dumps(list(feedback.collections), ensure_ascii=False),
                 )
             )
 
-    def feedback(self, *, channel_id: str | None = None) -> list[Feedback]:
-        """The feedback recorded (in a channel, when given), oldest first."""
+    def feedback(
+        self, *, channel_id: str | None = None, since: datetime | None = None
+    ) -> list[Feedback]:
+        """The feedback recorded (in a channel, from a moment on, when given), oldest first."""
         query = select(FeedbackRow).order_by(FeedbackRow.id)
         if channel_id is not None:
             query = query.where(FeedbackRow.channel_id == channel_id)
+        if since is not None:
+            query = query.where(FeedbackRow.created_at >= since)
         with self._sessions() as session:
             return [
                 Feedback(
@@ -99,18 +111,182 @@ class BotStore:
                     quotes=tuple(json.loads(row.quotes)),
                     user_id=row.user_id,
                     channel_id=row.channel_id,
+                    as_of=row.as_of,
+                    context=tuple(json.loads(row.context)) if row.context else (),
+                    collections=None
+                    if row.collections is None
+                    else tuple(json.loads(row.collections)),
+                    created_at=_aware(row.created_at),
                 )
                 for row in session.scalars(query)
             ]
 
+    def record_question(self, asked: AskedQuestion) -> int:
+        """Remember a question the bot answered and where; returns its id.
+
+        Example:
+            >>> records = BotStore(Store("sqlite:///:memory:"))
+            >>> _ = records.record_question(AskedQuestion("C1", "why?", thread_ts="1.1"))
+            >>> records.thread_questions("C1", "1.1")
+            ['why?']
+        """
+        with self._sessions.begin() as session:
+            row = QuestionRow(
+                channel_id=asked.channel_id,
+                thread_ts=asked.thread_ts,
+                answer_ts=asked.answer_ts,
+                user_id=asked.user_id,
+                question=asked.question,
+                as_of=asked.as_of,
+            )
+            session.add(row)
+            session.flush()
+            return int(row.id)
+
+    def answered_in(self, question_id: int, answer_ts: str, *, channel: str | None = None) -> None:
+        """Note where the answer to question ``question_id`` was posted: its message's ts,
+        and the conversation when it is known only now (a DM opened by posting to a user)."""
+        with self._sessions.begin() as session:
+            row = session.get(QuestionRow, question_id)
+            if row is not None:
+                row.answer_ts = answer_ts
+                if channel:
+                    row.channel_id = channel
+
+    def forget_question(self, question_id: int) -> None:
+        """Forget a question recorded before its answer, when no answer was posted after all."""
+        with self._sessions.begin() as session:
+            session.execute(delete(QuestionRow).where(QuestionRow.id == question_id))
+
+    def thread_questions(
+        self, channel_id: str, thread_ts: str, *, before: int | None = None
+    ) -> list[str]:
+        """The questions the bot answered in the thread ``thread_ts`` of ``channel_id``
+        (started on a question or on an answer), oldest first; ``before``: only those recorded
+        before that question id. Empty: the bot never answered in that thread."""
+        query = (
+            select(QuestionRow.question)
+            .where(
+                QuestionRow.channel_id == channel_id,
+                or_(QuestionRow.thread_ts == thread_ts, QuestionRow.answer_ts == thread_ts),
+            )
+            .order_by(QuestionRow.id)
+        )
+        if before is not None:
+            query = query.where(QuestionRow.id < before)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def question(self, question_id: int) -> AskedQuestion | None:
+        """The question recorded with this id, if it is still kept."""
+        with self._sessions() as session:
+            row = session.get(QuestionRow, question_id)
+            return None if row is None else _asked(row)
+
+    def recent_questions(self, user_id: str, *, limit: int = 5) -> list[AskedQuestion]:
+        """The newest ``limit`` different questions ``user_id`` asked, newest first.
+
+        Example:
+            >>> records = BotStore(Store("sqlite:///:memory:"))
+            >>> for q in ["a?", "b?", "a?"]:
+            ...     _ = records.record_question(AskedQuestion("D1", q, user_id="U1"))
+            >>> [q.question for q in records.recent_questions("U1")]
+            ['a?', 'b?']
+        """
+        query = (
+            select(QuestionRow)
+            .where(QuestionRow.user_id == user_id)
+            .order_by(QuestionRow.id.desc())
+            # Enough rows to find ``limit`` different ones among repeats, never the whole
+            # history of a person who asks the same thing all day.
+            .limit(limit * 10)
+        )
+        found: dict[str, AskedQuestion] = {}
+        with self._sessions() as session:
+            for row in session.scalars(query):
+                if row.question not in found:
+                    found[row.question] = _asked(row)
+                if len(found) == limit:
+                    break
+        return list(found.values())
+
+    def set_channel(self, setting: ChannelSetting) -> None:
+        """Map a channel to its collections (replacing what it had)."""
+        with self._sessions.begin() as session:
+            session.merge(
+                ChannelRow(
+                    channel_id=setting.channel_id,
+                    collections=json.dumps(sorted(set(setting.collections)), ensure_ascii=False),
+                    answer_questions=setting.answer_questions,
+                    updated_at=datetime.now(UTC),
+                )
+            )
+
+    def unset_channel(self, channel_id: str) -> bool:
+        """Let a channel answer from every collection again; False when it was not mapped."""
+        with self._sessions.begin() as session:
+            result = session.execute(delete(ChannelRow).where(ChannelRow.channel_id == channel_id))
+            return bool(getattr(result, "rowcount", 0))
+
+    def channel(self, channel_id: str | None) -> ChannelSetting | None:
+        """What ``channel_id`` is mapped to; ``None`` when it is not (it answers from all).
+
+        Example:
+            >>> records = BotStore(Store("sqlite:///:memory:"))
+            >>> records.set_channel(ChannelSetting("C1", ("news", "archive")))
+            >>> records.channel("C1").collections, records.channel("C2")
+            (('archive', 'news'), None)
+        """
+        if not channel_id:
+            return None
+        with self._sessions() as session:
+            row = session.get(ChannelRow, channel_id)
+            return None if row is None else _setting(row)
+
+    def channels(self) -> list[ChannelSetting]:
+        """Every mapped channel, by id."""
+        with self._sessions() as session:
+            rows = session.scalars(select(ChannelRow).order_by(ChannelRow.channel_id))
+            return [_setting(row) for row in rows]
+
     def prune_history(self, *, before: datetime) -> int:
-        """Forget handled deliveries and feedback older than ``before``; returns rows removed."""
+        """Forget handled deliveries, answered questions and feedback older than ``before``;
+        returns rows removed. Channel settings are the operator's, not personal: kept."""
         with self._sessions.begin() as session:
             removed = 0
             for table, column in (
                 (DeliveryRow, DeliveryRow.received_at),
+                (QuestionRow, QuestionRow.asked_at),
                 (FeedbackRow, FeedbackRow.created_at),
             ):
                 result = session.execute(delete(table).where(column < before))
                 removed += int(getattr(result, "rowcount", 0) or 0)
             return removed
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC: SQLite gives back the stored time without its zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _asked(row: QuestionRow) -> AskedQuestion:
+    return AskedQuestion(
+        channel_id=row.channel_id,
+        question=row.question,
+        thread_ts=row.thread_ts,
+        answer_ts=row.answer_ts,
+        user_id=row.user_id,
+        as_of=row.as_of,
+        id=row.id,
+        asked_at=_aware(row.asked_at),
+    )
+
+
+def _setting(row: ChannelRow) -> ChannelSetting:
+    return ChannelSetting(
+        channel_id=row.channel_id,
+        collections=tuple(json.loads(row.collections)),
+        answer_questions=bool(row.answer_questions),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,6 +30,9 @@ class Question:
         offset: How many of the best quotes to skip.
         as_of: The day of asking.
         period: The dates the question's time words ask for, if any.
+        context: The earlier questions it follows (a thread's), cleaned and without their
+            filters, oldest first; empty for a question read alone.
+        collections: The collections it may quote; ``None`` for all.
     """
 
     text: str
@@ -38,6 +42,8 @@ class Question:
     offset: int
     as_of: date
     period: Period | None = None
+    context: tuple[str, ...] = ()
+    collections: frozenset[str] | None = None
 
     @property
     def wanted(self) -> int:
@@ -53,6 +59,8 @@ def read_question(
     offset: int = 0,
     mode: Mode | str | None = None,
     as_of: date | None = None,
+    context: Sequence[str] = (),
+    collections: Iterable[str] | None = None,
 ) -> Question:
     """``question`` and the arguments of :meth:`retrieval.QuoteDesk.ask`, checked and read.
 
@@ -80,4 +88,34 @@ def read_question(
         # "this week" says when, not what, and no article says it so: the words are left
         # to the period. Calendar words ("in October") stay: the answer may say them.
         query = dataclasses.replace(query, text=time.text)
-    return Question(text, query, chosen, k, offset, as_of, time.period if time else None)
+    return Question(
+        text,
+        query,
+        chosen,
+        k,
+        offset,
+        as_of,
+        time.period if time else None,
+        context=read_context(context, config=config),
+        collections=None if collections is None else frozenset(collections),
+    )
+
+
+def read_context(context: Sequence[str], *, config: RetrievalConfig) -> tuple[str, ...]:
+    """The earlier questions a follow-up is read with: each cleaned, its filters dropped and cut
+    to ``max_question_chars``; those without words left out; the newest
+    ``config.context_questions`` kept, oldest first.
+
+    Example:
+        >>> read_context(["why did Baku skip it? since:2023-01-01", " ", "?"],
+        ...              config=RetrievalConfig())
+        ('why did Baku skip it?',)
+    """
+    if isinstance(context, str):
+        raise InvalidArgumentError("context must be a list of earlier questions, not one string")
+    kept = []
+    for earlier in context:
+        text = Query.parse_words(clean_question(str(earlier))[: config.max_question_chars])
+        if _HAS_WORD.search(text):
+            kept.append(text)
+    return tuple(kept[len(kept) - config.context_questions :]) if kept else ()

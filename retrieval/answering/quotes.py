@@ -41,6 +41,7 @@ def answer(
             offset=question.offset,
             as_of=question.as_of,
             period=question.period,
+            context=question.context,
         )
     groups = merge_duplicates(ranked, config=config, limit=question.wanted)[question.offset :]
     texts = [lead.passage.text for lead, _ in groups]
@@ -74,4 +75,5 @@ def answer(
         offset=question.offset,
         as_of=question.as_of,
         period=question.period,
+        context=question.context,
     )

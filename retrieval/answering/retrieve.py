@@ -48,7 +48,38 @@ def search_depth(question: Question, config: RetrievalConfig) -> int:
     """How many candidates each index is asked for."""
     n = max(config.candidates, question.wanted * config.candidates_per_quote)
     # Filters drop candidates after the search, so search deeper when there are any.
-    return n * config.filtered_depth if question.query.filtered else n
+    if question.query.filtered:
+        n *= config.filtered_depth
+    if question.collections is not None:
+        n *= config.collection_depth
+    return n
+
+
+def search_words(question: Question) -> str:
+    """What the lexical index searches for: the question's words, after those of the
+    earlier questions it follows.
+
+    Example:
+        >>> from retrieval.answering.question import read_question
+        >>> from retrieval.tuning import RetrievalConfig
+        >>> search_words(read_question("who said it?", config=RetrievalConfig(),
+        ...                            context=["why did Baku skip the meeting?"]))
+        'why did Baku skip the meeting? who said it?'
+    """
+    return " ".join([*question.context, question.query.text])
+
+
+def question_vector(question: Question, encoder: Encoder, config: RetrievalConfig) -> np.ndarray:
+    """The question's unit vector; a follow-up's leans toward its thread's earlier questions
+    (``config.context_weight``), so "who made those remarks?" looks for the remarks the thread
+    asked about."""
+    if not question.context:
+        return encoder.encode_query(question.query.text)[0]
+    own = encoder.encode_query(question.query.text)[0]
+    earlier = encoder.encode_query(" ".join(question.context))[0]
+    vector = own + config.context_weight * earlier
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm if norm else own).astype(np.float32)
 
 
 def retrieve(
@@ -61,7 +92,7 @@ def retrieve(
 ) -> Found:
     """The candidates either index finds for ``question`` (as its mode says), read from
     ``store``, with their evidence."""
-    text, mode = question.query.text, question.mode
+    text, mode = search_words(question), question.mode
     depth = search_depth(question, config)
     lexical = None
     if mode is Mode.HYBRID and indexes.size >= config.parallel_search_from:
@@ -69,7 +100,7 @@ def retrieve(
         # release the GIL), and a question waits for the longest instead of their sum. The
         # thread then reads its candidates from the store while the encoder still runs.
         lexical = beside().submit(search_lexical, indexes, store, text, depth, read=True)
-    vector = encoder.encode_query(text)[0]
+    vector = question_vector(question, encoder, config)
     asked = word_sets([text])[0]
     candidates = _candidates(question, indexes, store, vector, asked, depth=depth, lexical=lexical)
     return Found(vector, asked, candidates)
@@ -108,10 +139,16 @@ def _candidates(
     if lexical is not None:
         bm25, read = lexical.result()
     elif mode in (Mode.LEXICAL, Mode.HYBRID):
-        bm25, _ = search_lexical(indexes, store, query.text, depth)
+        bm25, _ = search_lexical(indexes, store, search_words(question), depth)
     ids.update(bm25)
     read.update(store.passages(ids.difference(read)))
+    allowed = question.collections
     # In id order, as one read gives them: ties in ranking keep their order either way.
-    passages = [read[i] for i in sorted(read) if query.admits(read[i].document.date)]
+    passages = [
+        read[i]
+        for i in sorted(read)
+        if query.admits(read[i].document.date)
+        and (allowed is None or read[i].document.source.collection in allowed)
+    ]
     in_text = indexes.lexical.words_in_text(asked, passages)
     return gather(passages, vector, asked=asked, bm25=bm25, in_text=in_text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import numpy as np
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from retrieval.records import (
     CollectionInfo,
+    CollectionSummary,
     Document,
     FetchRecord,
     NewDocument,
@@ -276,6 +278,46 @@ class Store:
         return [
             CollectionInfo(name, tuple(roots), documents)
             for name, (roots, documents) in found.items()
+        ]
+
+    def summary(self) -> list[CollectionSummary]:
+        """Each collection's document count, date range and last ingest, by name: one
+        aggregate over the documents, none over the passages.
+
+        Example:
+            >>> from datetime import date
+            >>> store = Store("sqlite:///:memory:")
+            >>> store.put_documents(
+            ...     [NewDocument("news", "a.txt", "/n", "0" * 64, date(2023, 5, 1), None, None, ())]
+            ... ).added
+            1
+            >>> [(s.name, s.documents, s.undated, s.first) for s in store.summary()]
+            [('news', 1, 0, datetime.date(2023, 5, 1))]
+        """
+        with self._sessions() as session:
+            rows = session.execute(
+                select(
+                    DocumentRow.collection,
+                    func.count(DocumentRow.id),
+                    func.count(DocumentRow.date),
+                    func.min(DocumentRow.date),
+                    func.max(DocumentRow.date),
+                    func.max(DocumentRow.ingested_at),
+                )
+                .where(_live())
+                .group_by(DocumentRow.collection)
+                .order_by(DocumentRow.collection)
+            ).all()
+        return [
+            CollectionSummary(
+                name,
+                int(documents),
+                int(documents) - int(dated),
+                first,
+                last,
+                _aware(ingested),
+            )
+            for name, documents, dated, first, last, ingested in rows
         ]
 
     def stored_files(self, collection: str) -> dict[str, StoredFile]:
@@ -551,6 +593,13 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         with self._sessions.begin() as session:
             session.merge(MetaRow(key=key, value=value))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC: SQLite gives back the stored time without its zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def vector_bytes(vector: np.ndarray) -> bytes:

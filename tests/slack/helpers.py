@@ -120,8 +120,10 @@ class Bot:
     def event(self, event: dict[str, Any], *, event_id: str | None = None, **kw: Any) -> Reply:
         return self.post(event_body(event, event_id=event_id), **kw)
 
-    def command(self, name: str, text: str, *, response_url: str) -> Reply:
-        return self.post(command_body(name, text, response_url=response_url), content_type=FORM)
+    def command(self, name: str, text: str, *, response_url: str, **kw: Any) -> Reply:
+        return self.post(
+            command_body(name, text, response_url=response_url, **kw), content_type=FORM
+        )
 
     def click(self, action_id: str, value: str, *, response_url: str, **kw: Any) -> Reply:
         return self.post(

@@ -52,7 +52,13 @@ def test_manifest_names_the_events_commands_and_url() -> None:
     url = "https://YOUR-HOST/slack/events"
     assert settings["event_subscriptions"]["request_url"] == url
     assert settings["interactivity"] == {"is_enabled": True, "request_url": url}
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
+        "app_mention",
+        "message.channels",
+        "message.groups",
+        "message.im",
+    }
     commands = {c["command"]: c["url"] for c in manifest["features"]["slash_commands"]}
     assert commands == {"/ask": url, "/sources": url}
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])

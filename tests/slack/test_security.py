@@ -23,10 +23,12 @@ import yaml
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack.blocks import ACTION_MORE, ACTION_SHARE, ACTION_UP
+from bot.slack.blocks import ACTION_ASK_AGAIN, ACTION_MORE, ACTION_SHARE, ACTION_UP
 from bot.slack.config import DEFAULT_RETENTION_DAYS, SlackConfig, SlackConfigError
+from bot.slack.listeners.actions import FIND_QUOTES
 from bot.slack.retention import HistoryPruner
 from bot.slack.server import MAX_BODY, SlackWsgi, create_wsgi_app
+from bot.slack.state import AnswerState
 from bot.store import BotStore, Feedback
 from retrieval import QuoteDesk
 from standins.calls import Call
@@ -36,7 +38,10 @@ from standins.payloads import (
     command_body,
     dm_event,
     event_body,
+    home_action_body,
     mention_event,
+    message_event,
+    shortcut_body,
     signed_headers,
 )
 from standins.processes import serve_process
@@ -146,6 +151,16 @@ def full_flow(bot: Bot, *, secret: str, wait: Callable[[str], list[Call]]) -> No
     listed = bot.response_url()
     assert post(command_body("/sources", "", response_url=listed), content_type=FORM).status == 200
     wait(listed)
+    where = channel()
+    asked = mention_event(BAKU, channel=where)
+    assert post(event_body(asked)).status == 200
+    follow_up = message_event("who made those remarks?", channel=where, thread_ts=asked["ts"])
+    assert post(event_body(follow_up)).status == 200
+    found = bot.response_url()
+    assert post(shortcut_body(BAKU, response_url=found), content_type=FORM).status == 200
+    wait(found)
+    again = AnswerState(BAKU).value()
+    assert post(home_action_body(ACTION_ASK_AGAIN, again), content_type=FORM).status == 200
     assert post(challenge, secret="not-the-secret").status == 401
     assert post(challenge, timestamp=int(time.time()) - 3600).status == 401
     assert post("{not json").status == 400
@@ -288,11 +303,18 @@ def test_chunked_bodies_are_read_bounded_under_gunicorn(
 METHOD_SCOPES = {
     "auth.test": None,  # any token may call it
     "chat.postMessage": "chat:write",  # replies in channels, threads and DMs
+    "views.publish": None,  # the Home tab: no scope
     RESPONSE_METHOD: None,  # response_url: needs no token at all
     # Socket Mode, with the app-level token (its connections:write scope, not a bot scope).
     "apps.connections.open": None,
 }
-EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.im": "im:history"}
+EVENT_SCOPES = {
+    "app_home_opened": None,
+    "app_mention": "app_mentions:read",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "message.im": "im:history",
+}
 COMMAND_SCOPE = "commands"
 
 
@@ -310,15 +332,29 @@ def test_the_manifest_asks_for_the_scopes_the_code_uses_and_no_more(
     needed = {METHOD_SCOPES[m] for m in called} | {EVENT_SCOPES[e] for e in events}
     needed |= {COMMAND_SCOPE} if commands else set()
     assert (
-        scopes == needed - {None} == {"app_mentions:read", "chat:write", "commands", "im:history"}
+        scopes
+        == needed - {None}
+        == {
+            "app_mentions:read",
+            "channels:history",
+            "chat:write",
+            "commands",
+            "groups:history",
+            "im:history",
+        }
     )
+    # The one shortcut, by the callback id its listener answers.
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", FIND_QUOTES)
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     # DMs reach the bot through the Messages tab; it never opens one (no im:write) nor lists
     # conversations (no im:read).
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
-    # The code calls only chat.postMessage through its client (and respond(), response_url).
+    # The code calls only chat.postMessage and views.publish through its client (and
+    # respond(), response_url): no history method, no conversations.* at all.
     listeners = "".join(p.read_text() for p in (ROOT / "bot" / "slack" / "listeners").glob("*.py"))
-    assert {"client.chat_postMessage"} == {
+    assert {"client.chat_postMessage", "client.views_publish"} == {
         "client." + word.split("(")[0]
         for word in listeners.split("client.")[1:]
         if word[:1].islower()

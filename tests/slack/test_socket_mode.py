@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 import pytest
 from slack_bolt import App
@@ -25,9 +26,15 @@ from bot.slack.socket_mode import SocketModeHandler, run_socket_mode
 from retrieval import QuoteDesk
 from standins.calls import Call
 from standins.faults import Fault
-from standins.payloads import event_body, mention_event
+from standins.payloads import (
+    event_body,
+    home_opened_event,
+    mention_event,
+    message_event,
+    shortcut_body,
+)
 from standins.socket_mode import SocketModeStandIn
-from standins.web_api import StandIn
+from standins.web_api import RESPONSE_METHOD, StandIn
 from tests.slack.helpers import WAIT, channel
 
 # Real time passes here (reconnects, backoff): not in the fast tier.
@@ -184,3 +191,34 @@ def test_run_socket_mode_serves_with_this_handler(
         config = SlackConfig(bot_token="xoxb-test", app_token="xapp-test", api_url=slack.api_url)
         run_socket_mode(config=config, desk=fake_desk)
     assert len(answered) == 1
+
+
+# --- conversations: follow-ups, the shortcut, the Home tab ---------------------------------
+
+
+def test_a_follow_up_shortcut_and_home_tab_work_over_socket_mode(bot: SocketBot) -> None:
+    where = channel()
+    body = json.loads(bot.mention(where))
+    root = body["event"]["ts"]
+    bot.deliver(
+        json.loads(
+            event_body(message_event("who made those remarks?", channel=where, thread_ts=root))
+        )
+    )
+    first, second = bot.posts(where)
+    assert second.params["thread_ts"] == root
+    assert any(
+        element["text"].startswith("🧵 Read with this thread’s earlier question")
+        for block in second.params["blocks"]
+        if block["type"] == "context"
+        for element in block["elements"]
+    )
+    url = bot.slack.response_url("socket-shortcut")
+    payload = json.loads(parse_qs(shortcut_body(BAKU, response_url=url))["payload"][0])
+    envelope = bot.socket.send_interactive(payload)
+    assert bot.socket.wait_ack(envelope, timeout=WAIT) is not None
+    assert bot.pool.wait_idle(timeout=WAIT)
+    [private] = bot.slack.wait_for(RESPONSE_METHOD, path="/response/socket-shortcut", timeout=WAIT)
+    assert private.params["response_type"] == "ephemeral"
+    bot.deliver(json.loads(event_body(home_opened_event(user="U0SOCKET"))))
+    assert bot.slack.find("views.publish", user_id="U0SOCKET")

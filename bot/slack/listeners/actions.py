@@ -1,30 +1,47 @@
-"""Buttons: "Share in channel", "More quotes", 👍 and 👎. What they act on travels in the
-button's value (:class:`AnswerState`), so any running copy of the bot can handle a click.
+"""Buttons: "Share in channel", "More quotes", 👍 and 👎 under answers, "Ask again" on the
+Home tab; and the "Find quotes" message shortcut. What a button acts on travels in its value
+(:class:`AnswerState`), so any running copy of the bot can handle a click; the collections it
+may quote come from where it was clicked (the channel's), never from the value.
 
-Any other interactive request (an unknown button, a view submitted or closed, a shortcut, a
-menu's options) is acknowledged and nothing more: the bot offers none of them, and Bolt's 404
-would show the user an error."""
+Any other interactive request (an unknown button, a view submitted or closed, another
+shortcut, a menu's options) is acknowledged and nothing more: the bot offers none of them, and
+Bolt's 404 would show the user an error."""
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
-from bot.slack.blocks import ACTION_DOWN, ACTION_MORE, ACTION_SHARE, ACTION_UP, Message, notice
-from bot.slack.listeners.replies import answer, deliver
-from bot.slack.state import AnswerState
+from bot.slack.blocks import (
+    ACTION_ASK_AGAIN,
+    ACTION_DOWN,
+    ACTION_MORE,
+    ACTION_SHARE,
+    ACTION_UP,
+    Message,
+    notice,
+)
+from bot.slack.conversation import Asking, context_of, private_answer, reply, scope
+from bot.slack.listeners.events import publish_home
+from bot.slack.listeners.replies import answer, deliver, read_question
+from bot.slack.state import AnswerState, InvalidStateError
 from bot.store import BotStore, Feedback
 from retrieval import QuoteDesk
 
 THANKS = "Thanks for the feedback!"
+# The message shortcut's callback id (slack/manifest.yml).
+FIND_QUOTES = "find_quotes"
+NO_WORDS = "That message has no words to look up: the shortcut quotes what a message says."
 
 
-def register(app: App, *, desk: QuoteDesk, records: BotStore) -> None:
-    """Add the button listeners to ``app``: answers come from ``desk``, feedback goes to
-    ``records``."""
+def register(app: App, *, desk: QuoteDesk, records: BotStore, k: int) -> None:
+    """Add the button and shortcut listeners to ``app``: answers come from ``desk``,
+    feedback goes to ``records``."""
 
     def privately(respond: Respond) -> Any:
         # An ephemeral note that leaves the message the button sits on as it is.
@@ -35,18 +52,23 @@ def register(app: App, *, desk: QuoteDesk, records: BotStore) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, logger: Any
     ) -> None:
         ack()
-        user = _id(body.get("user"))
+        user, channel = _id(body.get("user")), _id(body.get("channel"))
 
         def share(message: Message) -> None:
             respond(response_type="in_channel", replace_original=False, **message)
             respond(delete_original=True)  # the private copy is no longer needed
 
-        deliver(
-            share,
-            lambda: answer(desk, AnswerState.parse(action.get("value")), shared_by=user),
-            logger=logger,
-            aside=privately(respond),
-        )
+        def build() -> Message | None:
+            state = AnswerState.parse(action.get("value"))
+            return answer(
+                desk,
+                state,
+                shared_by=user,
+                context=context_of(records, state, channel=channel),
+                collections=scope(records, channel),
+            )
+
+        deliver(share, build, logger=logger, aside=privately(respond))
 
     @app.action(ACTION_MORE)
     def on_more(
@@ -56,9 +78,21 @@ def register(app: App, *, desk: QuoteDesk, records: BotStore) -> None:
         # A private answer keeps its "Share in channel" button on the next page.
         container = body.get("container")
         private = isinstance(container, dict) and container.get("is_ephemeral") is True
+        channel = _id(body.get("channel"))
+
+        def build() -> Message | None:
+            state = AnswerState.parse(action.get("value"))
+            return answer(
+                desk,
+                state,
+                shareable=private,
+                context=context_of(records, state, channel=channel),
+                collections=scope(records, channel),
+            )
+
         deliver(
             lambda m: respond(replace_original=True, **m),
-            lambda: answer(desk, AnswerState.parse(action.get("value")), shareable=private),
+            build,
             logger=logger,
             aside=privately(respond),
         )
@@ -75,22 +109,81 @@ def register(app: App, *, desk: QuoteDesk, records: BotStore) -> None:
 
         def store() -> Message:
             state = AnswerState.parse(action.get("value"))
-            shown = desk.store.passages(state.passages)
+            channel = _id(body.get("channel"))
             records.record_feedback(
                 Feedback(
                     vote="up" if action["action_id"] == ACTION_UP else "down",
                     question=state.question,
-                    quotes=tuple(
-                        {"passage_id": p, "source": shown[p].document.path if p in shown else None}
-                        for p in state.passages
-                    ),
+                    quotes=_shown(desk, state.passages),
                     user_id=_id(body.get("user")),
-                    channel_id=_id(body.get("channel")),
+                    channel_id=channel,
+                    as_of=state.as_of,
+                    context=context_of(records, state, channel=channel),
+                    collections=scope(records, channel),
                 )
             )
             return notice(THANKS)
 
         deliver(privately(respond), store, logger=logger)
+
+    @app.shortcut(FIND_QUOTES)
+    def on_find_quotes(
+        ack: Ack, body: dict[str, Any], respond: Respond, logger: logging.Logger
+    ) -> None:
+        # A claim someone posted, checked privately against the archive.
+        ack()
+        message = body.get("message")
+        text = message.get("text") if isinstance(message, dict) else None
+        question, cut = read_question(text)
+        if not question:
+            privately(respond)(notice(NO_WORDS))
+            return
+        private_answer(
+            question,
+            cut=cut,
+            channel=_id(body.get("channel")),
+            user=_id(body.get("user")),
+            desk=desk,
+            records=records,
+            k=k,
+            respond=respond,
+            logger=logger,
+        )
+
+    @app.action(ACTION_ASK_AGAIN)
+    def on_ask_again(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, logger: Any
+    ) -> None:
+        # From the Home tab: the answer goes to the person's messages with the bot, where a
+        # thread on it takes follow-ups.
+        ack()
+        user = _id(body.get("user"))
+        if user is None:
+            return
+        try:
+            state = AnswerState.parse(action.get("value"))
+        except InvalidStateError as error:
+            logger.warning("ignored a button: %s", error)
+            return
+        today = datetime.now(UTC).date()
+        reply(
+            # Posted to the user's id: Slack puts it in their messages with the bot.
+            Asking(
+                question=state.question,
+                cut=False,
+                channel=user,
+                ts="",
+                thread_ts=None,
+                user=user,
+                as_of=today,
+            ),
+            desk=desk,
+            records=records,
+            k=k,
+            post=lambda m: client.chat_postMessage(channel=user, **m),
+            logger=logger,
+        )
+        publish_home(client, desk=desk, records=records, user=user, k=k, logger=logger)
 
     # Last: what the bot never offers. Each is acknowledged with an empty 200.
     anything = re.compile(".*")
@@ -106,6 +199,30 @@ def register(app: App, *, desk: QuoteDesk, records: BotStore) -> None:
     @app.options(anything)
     def on_options(ack: Ack) -> None:
         ack(options=[])
+
+
+def _shown(desk: QuoteDesk, passages: tuple[int, ...]) -> tuple[dict[str, Any], ...]:
+    """The quotes a vote was given on, as they stand in their documents: enough to find the
+    same passage again after the corpus is ingested anew (``quotedesk feedback export``)."""
+    found = desk.store.passages(passages)
+    shown: list[dict[str, Any]] = []
+    for passage_id in passages:
+        passage = found.get(passage_id)
+        if passage is None:
+            shown.append({"passage_id": passage_id, "source": None})
+            continue
+        source = passage.document.source
+        shown.append(
+            {
+                "passage_id": passage_id,
+                "source": source.path,
+                "collection": source.collection,
+                "start": passage.start,
+                "end": passage.end,
+                "text": passage.text,
+            }
+        )
+    return tuple(shown)
 
 
 def _id(entity: object) -> str | None:

@@ -11,12 +11,13 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.slack.blocks import sources_message, usage_message
-from bot.slack.listeners.replies import answer, deliver, read_question
-from bot.slack.state import AnswerState
+from bot.slack.conversation import private_answer, scope
+from bot.slack.listeners.replies import deliver, read_question
+from bot.store import BotStore
 from retrieval import QuoteDesk
 
 
-def register(app: App, *, desk: QuoteDesk, k: int) -> None:
+def register(app: App, *, desk: QuoteDesk, records: BotStore, k: int) -> None:
     """Add the command listeners to ``app``."""
 
     @app.command("/ask")
@@ -26,18 +27,29 @@ def register(app: App, *, desk: QuoteDesk, k: int) -> None:
             ack(**usage_message())
             return
         ack()
-        deliver(
-            lambda m: respond(response_type="ephemeral", **m),
-            lambda: answer(desk, AnswerState(question, k=k), shareable=True, cut=cut),
+        private_answer(
+            question,
+            cut=cut,
+            channel=_text(command.get("channel_id")),
+            user=_text(command.get("user_id")),
+            desk=desk,
+            records=records,
+            k=k,
+            respond=respond,
             logger=logger,
         )
 
     @app.command("/sources")
-    def on_sources(ack: Ack, respond: Respond, logger: logging.Logger) -> None:
+    def on_sources(
+        ack: Ack, command: dict[str, Any], respond: Respond, logger: logging.Logger
+    ) -> None:
         ack()
+        # A mapped channel lists only the collections it answers from.
         deliver(
             lambda m: respond(response_type="ephemeral", **m),
-            lambda: sources_message(desk.sources()),
+            lambda: sources_message(
+                desk.sources(collections=scope(records, _text(command.get("channel_id"))))
+            ),
             logger=logger,
         )
 
@@ -49,3 +61,7 @@ def register(app: App, *, desk: QuoteDesk, k: int) -> None:
             "answered the unknown command %.40r with the usage help", command.get("command")
         )
         ack(**usage_message())
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.slack.blocks import (
@@ -25,6 +26,15 @@ from retrieval.query import clean_question
 from retrieval.settings import available_cores
 
 Post = Callable[[Message], Any]
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What :func:`deliver` did: ``posted`` whether the answer went out (not a hint, an
+    apology or nothing), and ``response`` what posting it returned (the Web API's reply)."""
+
+    posted: bool
+    response: Any = None
 
 
 # Answers built at once in a process: one a core. Building one is CPU work (the encoder, the
@@ -107,27 +117,52 @@ def answer(
     shareable: bool = False,
     shared_by: str | None = None,
     cut: bool = False,
-) -> Message:
+    context: Sequence[str] = (),
+    collections: Sequence[str] | None = None,
+    quiet: bool = False,
+) -> Message | None:
     """The message answering ``state``'s question (its page); ``cut``: the question was cut
-    to ``MAX_QUESTION`` characters, and the message says so.
+    to ``MAX_QUESTION`` characters, and the message says so. ``context``: the thread's
+    earlier questions it is read with; ``collections``: the only ones it may quote (its
+    channel's). ``quiet``: nothing (``None``) rather than "nothing found", for a message
+    the bot answers unasked (a help channel's question, a thread's later message).
 
     Raises:
         UserError: The question can't be answered as asked (no words, an unreadable filter);
             :func:`deliver` turns it into the usage help or its hint.
     """
-    result = desk.ask(state.question, k=state.k, offset=state.offset, as_of=state.as_of)
-    return answer_message(result, k=state.k, shareable=shareable, shared_by=shared_by, cut=cut)
+    result = desk.ask(
+        state.question,
+        k=state.k,
+        offset=state.offset,
+        as_of=state.as_of,
+        context=context,
+        collections=collections,
+    )
+    if quiet and not result.answered:
+        return None
+    return answer_message(
+        result,
+        k=state.k,
+        shareable=shareable,
+        shared_by=shared_by,
+        cut=cut,
+        asked=state.asked,
+    )
 
 
 def deliver(
     post: Post,
-    build: Callable[[], Message],
+    build: Callable[[], Message | None],
     *,
     logger: logging.Logger,
     aside: Post | None = None,
-) -> None:
-    """Post what ``build`` makes. Anything else goes through ``aside`` when given (e.g. a
-    private note that leaves an answer already shown, or not yet shared, as it is):
+    quiet: bool = False,
+) -> Delivered:
+    """Post what ``build`` makes (nothing when it makes ``None``). Anything else goes through
+    ``aside`` when given (e.g. a private note that leaves an answer already shown, or not yet
+    shared, as it is), or nowhere when ``quiet`` (a message the bot answers unasked gets an
+    answer or silence, never a hint or the usage help):
 
     - a :class:`UserError` from ``build``: its hint, or the usage help for an empty question;
     - an :class:`InvalidStateError` (a forged or outdated button value): one line logged at
@@ -135,29 +170,39 @@ def deliver(
     - any other error from building or posting: the stack trace is logged, an apology posted.
     """
     aside = aside or post
+    if quiet:
+        aside = _nowhere
     try:
         with ANSWERING:
             message = build()
     except EmptyQuestionError:
         _post(aside, usage_message(), logger)
-        return
+        return Delivered(False)
     except InvalidStateError as error:
         logger.warning("ignored a button: %s", error)
         _post(aside, apology_message(), logger)
-        return
+        return Delivered(False)
     except UserError as error:  # the whole family: the asker can act on its message
         logger.info("not answered, the asker can fix it: %s", error)
         _post(aside, hint_message(str(error)), logger)
-        return
+        return Delivered(False)
     except Exception:
         logger.exception("could not answer")
         _post(aside, apology_message(), logger)
-        return
+        return Delivered(False)
+    if message is None:
+        return Delivered(False)
     try:
-        post(message)
+        response = post(message)
     except Exception:
         logger.exception("could not post the answer")
         _post(aside, apology_message(), logger)
+        return Delivered(False)
+    return Delivered(True, response)
+
+
+def _nowhere(message: Message) -> None:
+    """Where nothing is posted."""
 
 
 def _post(post: Post, message: Message, logger: logging.Logger) -> None:
