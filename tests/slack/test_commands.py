@@ -39,6 +39,29 @@ def test_simulated_mention_is_answered_once_in_its_thread(fake_desk: QuoteDesk) 
     assert "[More quotes] [👍] [👎]" in text
 
 
+def test_simulated_thread_answers_the_follow_up_with_its_thread(fake_desk: QuoteDesk) -> None:
+    outcome = simulate("thread", BAKU, desk=fake_desk, follow_ups=["who made those remarks?"])
+    first, second = outcome.calls
+    assert first.params["thread_ts"] == second.params["thread_ts"]
+    text = "\n".join(as_text(outcome))
+    assert f"🧵 Read with this thread’s earlier question: “{BAKU}”" in text
+
+
+def test_simulated_shortcut_answers_privately(fake_desk: QuoteDesk) -> None:
+    outcome = simulate("shortcut", BAKU, desk=fake_desk)
+    [private] = outcome.calls
+    assert private.params["response_type"] == "ephemeral"
+    assert "[Share in channel]" in "\n".join(as_text(outcome))
+
+
+def test_simulated_home_shows_the_tab_as_text(fake_desk: QuoteDesk) -> None:
+    outcome = simulate("home", "", desk=fake_desk)
+    [published] = outcome.calls
+    assert published.method == "views.publish"
+    text = "\n".join(as_text(outcome))
+    assert "→ views.publish  user_id U0ASKER" in text and "documents" in text
+
+
 def test_simulated_dm_as_json_gives_the_raw_payloads(fake_desk: QuoteDesk) -> None:
     lines = [json.loads(line) for line in as_json(simulate("dm", BAKU, desk=fake_desk))]
     assert lines[0] == {"response": {"status": 200, "body": ""}}
