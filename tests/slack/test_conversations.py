@@ -392,6 +392,7 @@ def test_a_vote_on_a_follow_up_keeps_what_it_takes_to_ask_it_again(
     where = mapped(two_collections, "seeds")
     first = mention_event(BAKU, channel=where)
     scoped.event(first)
+    scoped.settle()  # a person follows up once the answer is there
     scoped.event(message_event(FOLLOW_UP, channel=where, thread_ts=first["ts"]))
     up = buttons(scoped.posts(where)[1].params)[ACTION_UP]
     scoped.click(ACTION_UP, up, response_url=scoped.response_url(), channel=where)
