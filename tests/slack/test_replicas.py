@@ -7,6 +7,7 @@ Both tests share the two replicas (starting them takes most of a minute); the bu
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,11 +17,14 @@ from typing import Any
 import pytest
 
 from bot.cli import slack as slack_cli
+from standins.payloads import event_body, mention_event, message_event
 from standins.web_api import StandIn
+from standins.workspace import BOT_USER_ID
 from tests.postgres import PostgresServer
 from tests.slack.helpers import SECRET
 from tests.slack.replicas import (
     REQUEST_TIMEOUT,
+    Event,
     Replica,
     make_events,
     post_event,
@@ -30,6 +34,7 @@ from tests.slack.replicas import (
 from tests.slack.soak import soak
 
 BURST = 40
+BAKU = "why did Baku skip the Washington meeting?"
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +144,43 @@ def test_serve_gives_up_after_a_few_ingests(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(SystemExit) as stopped:
         slack_cli.ingest_seeds_first(desk(empty=False), None)
     assert stopped.value.code == 1 and len(commands) == slack_cli.SEED_ATTEMPTS
+
+
+@pytest.mark.postgres
+def test_a_follow_up_reaching_both_replicas_is_answered_once_with_its_thread(
+    replicas: list[Replica], slack: StandIn
+) -> None:
+    """A thread answered by one replica; its follow-up (and the same message's mention event)
+    delivered to both, retried too: one answer, read with the thread, by one of them."""
+    tag = uuid.uuid4().hex[:8].upper()
+    where = f"C{tag}THREAD"
+    first = mention_event(BAKU, channel=where)
+    sent = post_event(
+        replicas[0],
+        Event(f"Ev{tag}1", where, "mention", event_body(first, event_id=f"Ev{tag}1")),
+        secret=SECRET,
+    )
+    assert sent.ok
+    assert slack.wait_for("chat.postMessage", channel=where, timeout=60)
+    later = message_event("who made those remarks?", channel=where, thread_ts=str(first["ts"]))
+    as_mention = {**later, "type": "app_mention", "text": f"<@{BOT_USER_ID}> " + later["text"]}
+    deliveries = [
+        Event(f"Ev{tag}2", where, "message", event_body(later, event_id=f"Ev{tag}2")),
+        Event(f"Ev{tag}3", where, "mention", event_body(as_mention, event_id=f"Ev{tag}3")),
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [
+            pool.submit(post_event, replica, event, secret=SECRET, retry=retry)
+            for event in deliveries
+            for replica in replicas
+            for retry in (0, 1)
+        ]
+        assert all(future.result(timeout=4 * REQUEST_TIMEOUT).ok for future in futures)
+    slack.wait_for("chat.postMessage", channel=where, count=2, timeout=60)
+    slack.wait_idle(quiet=3.0, timeout=60)
+    posts = slack.find("chat.postMessage", channel=where)
+    assert len(posts) == 2
+    assert posts[1].params["thread_ts"] == first["ts"]
+    assert "Read with this thread’s earlier question" in json.dumps(
+        posts[1].params["blocks"], ensure_ascii=False
+    )
