@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -67,6 +67,8 @@ class Answer:
             dated in it were preferred.
         context: The earlier questions it was read with (a thread's), oldest first; empty
             when it was read alone.
+        timings: Seconds each stage of answering took (``encode``, ``dense``, ``lexical``,
+            ``ranking``), for metrics; not part of :meth:`to_dict`.
     """
 
     question: str
@@ -77,6 +79,7 @@ class Answer:
     as_of: date | None = None
     period: Period | None = None
     context: tuple[str, ...] = ()
+    timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

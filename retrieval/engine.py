@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -157,8 +159,11 @@ class QuoteDesk:
         indexes = self._current_index()
         encoder = self.encoder
         found = retrieve(read, indexes, store=self.store, encoder=encoder, config=config)
+        started = time.perf_counter()
         ranking = rank(read, found, config=config)
-        return answer(read, found, ranking, encoder=encoder, config=config)
+        done = answer(read, found, ranking, encoder=encoder, config=config)
+        timings = {**found.timings, "ranking": time.perf_counter() - started}
+        return dataclasses.replace(done, timings=tuple(timings.items()))
 
     def sources(self, *, collections: Iterable[str] | None = None) -> list[SourceInfo]:
         """Every stored document (of ``collections``, when given) with its date and passage

@@ -3,9 +3,10 @@ filters, with the evidence ranking weighs."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -19,8 +20,9 @@ from retrieval.search.parallel import beside
 from retrieval.tuning import Mode, RetrievalConfig
 from retrieval.words import word_sets
 
-# BM25's candidates: their scores, and the passages when read with them.
-Lexical = tuple[dict[int, float], dict[int, Passage]]
+# BM25's candidates: their scores, the passages when read with them, and the seconds the
+# search took.
+Lexical = tuple[dict[int, float], dict[int, Passage], float]
 
 
 class PassageReader(Protocol):
@@ -37,11 +39,13 @@ class Found:
         vector: The question's unit vector.
         asked: The question's words (:func:`retrieval.words.word_sets`).
         candidates: The passages found that pass its filters, in passage id order.
+        timings: Seconds each stage took: ``encode``, ``dense``, ``lexical`` (those run).
     """
 
     vector: np.ndarray
     asked: set[str]
     candidates: list[Candidate]
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def search_depth(question: Question, config: RetrievalConfig) -> int:
@@ -100,19 +104,26 @@ def retrieve(
         # release the GIL), and a question waits for the longest instead of their sum. The
         # thread then reads its candidates from the store while the encoder still runs.
         lexical = beside().submit(search_lexical, indexes, store, text, depth, read=True)
+    started = time.perf_counter()
     vector = question_vector(question, encoder, config)
+    timings = {"encode": time.perf_counter() - started}
     asked = word_sets([text])[0]
-    candidates = _candidates(question, indexes, store, vector, asked, depth=depth, lexical=lexical)
-    return Found(vector, asked, candidates)
+    candidates = _candidates(
+        question, indexes, store, vector, asked, depth=depth, lexical=lexical, timings=timings
+    )
+    return Found(vector, asked, candidates, timings)
 
 
 def search_lexical(
     indexes: Indexes, store: PassageReader, text: str, depth: int, *, read: bool = False
 ) -> Lexical:
-    """BM25's candidates with their scores, and (``read``) the passages, from ``store``."""
+    """BM25's candidates with their scores, (``read``) the passages, from ``store``, and the
+    seconds the search took."""
+    started = time.perf_counter()
     scores, found = indexes.lexical.search(text, depth)
+    seconds = time.perf_counter() - started
     bm25 = {int(i): float(s) for s, i in zip(scores, found, strict=True)}
-    return bm25, store.passages(bm25) if read else {}
+    return bm25, store.passages(bm25) if read else {}, seconds
 
 
 def _candidates(
@@ -124,9 +135,11 @@ def _candidates(
     *,
     depth: int,
     lexical: Future[Lexical] | None,
+    timings: dict[str, float],
 ) -> list[Candidate]:
     """Passages either index finds that pass the question's date filters (``lexical``: the
-    BM25 search, when it was started on another thread)."""
+    BM25 search, when it was started on another thread); each search's seconds go to
+    ``timings``."""
     if indexes.size == 0:
         return []
     query, mode = question.query, question.mode
@@ -134,12 +147,14 @@ def _candidates(
     bm25: dict[int, float] = {}
     read: dict[int, Passage] = {}
     if mode in (Mode.DENSE, Mode.HYBRID):
+        started = time.perf_counter()
         _, found = indexes.dense.search(vector[None, :], depth)
+        timings["dense"] = time.perf_counter() - started
         ids.update(int(i) for i in found[0] if i >= 0)
     if lexical is not None:
-        bm25, read = lexical.result()
+        bm25, read, timings["lexical"] = lexical.result()
     elif mode in (Mode.LEXICAL, Mode.HYBRID):
-        bm25, _ = search_lexical(indexes, store, search_words(question), depth)
+        bm25, _, timings["lexical"] = search_lexical(indexes, store, search_words(question), depth)
     ids.update(bm25)
     read.update(store.passages(ids.difference(read)))
     allowed = question.collections
