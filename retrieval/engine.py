@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,8 @@ from retrieval.settings import Settings
 from retrieval.store import Store
 from retrieval.tuning import Mode, RetrievalConfig
 
+log = logging.getLogger(__name__)
+
 
 class QuoteDesk:
     """Answers questions with quotes from the stored corpus.
@@ -32,6 +35,10 @@ class QuoteDesk:
         config: Every weight, depth and limit of retrieval; the defaults when omitted.
         encoder: A loaded encoder to share (tests load one per session).
         store: An open :class:`Store` to share.
+        build_beside: When another process changes the corpus, build the new indexes on a
+            thread of their own while questions are answered from the ones already loaded
+            (which do not see the new documents yet), then swap them in; False: the first
+            question after the change waits for them.
 
     In use: ``desk = QuoteDesk()``, ``desk.ensure_corpus(Path("seeds"))``, then
     ``desk.ask("why did Baku skip the Washington meeting?").quotes`` are the passages that
@@ -47,14 +54,22 @@ class QuoteDesk:
         config: RetrievalConfig | None = None,
         encoder: Encoder | None = None,
         store: Store | None = None,
+        build_beside: bool = True,
     ):
         self.settings = settings or Settings.resolve()
         self.config = config or RetrievalConfig()
         self.settings.ensure_data_dir()
         self.store = store or Store(self.settings.database_url)
+        self.build_beside = build_beside
+        # Seconds the last load or build of the indexes took (for metrics), None before one.
+        self.last_index_seconds: float | None = None
         self._encoder = encoder
         self._index: Indexes | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the encoder
+        # Loading or building indexes: never held while a question is answered from loaded ones.
+        self._index_lock = threading.Lock()
+        self._building: threading.Thread | None = None
+        self._starting = threading.Lock()  # starting that thread, held for no longer
         self._summary: tuple[str | None, list[CollectionSummary]] | None = None
 
     @property
@@ -71,7 +86,16 @@ class QuoteDesk:
 
     def warm(self) -> None:
         """Load the model and the index now rather than on the first question."""
-        self._current_index()
+        self._current_index(wait=True)
+
+    def wait_for_indexes(self, timeout: float | None = None) -> bool:
+        """Wait for a build started beside the loaded indexes to be swapped in; False when it
+        was still running after ``timeout`` seconds."""
+        building = self._building
+        if building is not None:
+            building.join(timeout)
+            return not building.is_alive()
+        return True
 
     def is_empty(self) -> bool:
         return self.store.document_count() == 0
@@ -94,7 +118,7 @@ class QuoteDesk:
             progress=progress,
             collection=collection,
         )
-        self._current_index()
+        self._current_index(wait=True)
         return report
 
     def ensure_corpus(
@@ -206,18 +230,55 @@ class QuoteDesk:
             )
         return found[0]
 
-    def _current_index(self) -> Indexes:
-        """The index for the corpus in the database now; reloaded when another process (or
-        this one) changed the corpus, and swapped in whole."""
+    def _current_index(self, *, wait: bool = False) -> Indexes:
+        """The indexes to answer from. When the corpus in the database has changed since they
+        were loaded (another process ingested), the new ones are built beside them and
+        swapped in whole once ready; until then the loaded ones answer (``build_beside``).
+        The first load, ``wait``, or a desk without ``build_beside`` waits for the build."""
         version = self.store.corpus_version()
         index = self._index
         if index is not None and index.version == version:
             return index
-        with self._lock:
+        if index is not None and self.build_beside and not wait:
+            self._build_beside()
+            return index
+        with self._index_lock:
             if self._index is not None and self._index.version == version:
                 return self._index
-            fresh = load_indexes(
-                self.store, self.settings.data_dir, self.encoder.dimension, config=self.config
-            )
-            self._index = fresh
+            return self._load()
+
+    def _load(self) -> Indexes:
+        """Load or build the indexes of the corpus now in the database and swap them in
+        (under ``_index_lock``)."""
+        started = time.perf_counter()
+        fresh = load_indexes(
+            self.store, self.settings.data_dir, self.encoder.dimension, config=self.config
+        )
+        self.last_index_seconds = time.perf_counter() - started
+        self._index = fresh
         return fresh
+
+    def _build_beside(self) -> None:
+        """Start building the current corpus's indexes on a thread, unless one is at it."""
+        with self._starting:
+            if self._building is not None and self._building.is_alive():
+                return
+            self._building = threading.Thread(
+                target=self._build, name="quotedesk-index-build", daemon=True
+            )
+            self._building.start()
+
+    def _build(self) -> None:
+        # Until the indexes match the corpus: an ingest may go live during a build.
+        try:
+            while True:
+                with self._index_lock:
+                    loaded = self._index
+                    version = self.store.corpus_version()
+                    if loaded is not None and loaded.version == version:
+                        return
+                    log.info("the corpus changed (version %s): building its indexes", version)
+                    self._load()
+        except Exception:
+            # The loaded indexes keep answering; the next question tries again.
+            log.exception("building the indexes beside the loaded ones failed")

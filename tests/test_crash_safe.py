@@ -150,10 +150,12 @@ def test_a_running_desk_answers_from_the_old_corpus_until_the_ingest_ends(
         worker.join(60)
     assert done, "the ingest did not finish"
 
-    # Then all of it at once.
+    # Then all of it at once, once the indexes built beside the loaded ones are swapped in.
     assert serving.store.corpus_version() != version
     paths = {path for _, path, _ in shown(serving)}
     assert set(new) <= paths and len(paths) == 5 + NEW_FILES
+    serving.ask("what colour was the zebra crossing painted?")
+    assert serving.wait_for_indexes(60)
     assert serving.ask("what colour was the zebra crossing painted?").quotes[0].source.path == (
         "004_6db652f8069ebf00.txt"
     )
