@@ -26,9 +26,16 @@ from bot.slack.blocks import (
     Message,
     notice,
 )
-from bot.slack.conversation import Asking, context_of, private_answer, reply, scope
+from bot.slack.conversation import context_of, scope
 from bot.slack.listeners.events import publish_home
-from bot.slack.listeners.replies import answer, deliver, read_question
+from bot.slack.listeners.replies import (
+    Asking,
+    answer,
+    deliver,
+    private_answer,
+    read_question,
+    reply,
+)
 from bot.slack.state import AnswerState, InvalidStateError
 from bot.store import BotStore, Feedback
 from retrieval import QuoteDesk

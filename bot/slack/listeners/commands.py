@@ -11,8 +11,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.slack.blocks import sources_message, usage_message
-from bot.slack.conversation import private_answer, scope
-from bot.slack.listeners.replies import deliver, read_question
+from bot.slack.conversation import scope
+from bot.slack.listeners.replies import deliver, private_answer, read_question
 from bot.store import BotStore
 from retrieval import QuoteDesk
 

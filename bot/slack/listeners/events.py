@@ -18,17 +18,15 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.slack.conversation import (
-    Asking,
     addressed_elsewhere,
     is_direct,
     is_question,
     mentioned,
-    reply,
     scope,
     written_by_a_person,
 )
 from bot.slack.home import home_view
-from bot.slack.listeners.replies import read_question
+from bot.slack.listeners.replies import Asking, read_question, reply
 from bot.slack.state import day_of
 from bot.store import BotStore
 from retrieval import QuoteDesk

@@ -1,7 +1,9 @@
 """What every listener does: read the question, answer it, and never leave the user waiting
 on nothing. Something the asker can fix (a :class:`UserError`) gets its hint, an empty question
 the usage help, a button value this bot did not write one warning line and an apology, and any
-other error a short apology and a logged stack trace."""
+other error a short apology and a logged stack trace. A question asked in a conversation is
+remembered with where its answer went (:func:`reply`, :func:`private_answer`), so that its
+thread's follow-ups and its asker's Home tab can find it."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.slack.blocks import (
@@ -19,7 +22,9 @@ from bot.slack.blocks import (
     hint_message,
     usage_message,
 )
+from bot.slack.conversation import scope
 from bot.slack.state import MAX_QUESTION, AnswerState, InvalidStateError
+from bot.store import AskedQuestion, BotStore
 from retrieval import QuoteDesk
 from retrieval.errors import EmptyQuestionError, UserError
 from retrieval.query import clean_question
@@ -210,3 +215,122 @@ def _post(post: Post, message: Message, logger: logging.Logger) -> None:
         post(message)
     except Exception:
         logger.exception("could not post this either: %.80s", message.get("text", ""))
+
+
+# --- answering in a conversation, and remembering it ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Asking:
+    """A question asked in a conversation, and where its answer goes.
+
+    Attributes:
+        question: The question as read (:func:`~bot.slack.listeners.replies.read_question`).
+        cut: It was cut to ``MAX_QUESTION`` characters.
+        channel: The conversation.
+        ts: The message that asked it.
+        thread_ts: The thread the answer is posted in; ``None`` for the top of a DM.
+        user: Who asked.
+        as_of: The day it was asked on.
+        context: The thread's earlier questions it is read with, oldest first.
+        collections: The collections it may quote (its channel's); ``None`` for all.
+        quiet: Not addressed to the bot (a help channel's question, a thread's later
+            message): answered only when something answers it, else left alone.
+    """
+
+    question: str
+    cut: bool
+    channel: str
+    ts: str
+    thread_ts: str | None
+    user: str | None
+    as_of: date | None
+    context: tuple[str, ...] = ()
+    collections: tuple[str, ...] | None = None
+    quiet: bool = False
+
+
+def reply(
+    asking: Asking,
+    *,
+    desk: QuoteDesk,
+    records: BotStore,
+    k: int,
+    post: Callable[[Message], Any],
+    logger: logging.Logger,
+) -> Delivered:
+    """Answer ``asking`` through ``post`` and remember it, with where its answer went.
+
+    The question is recorded first (its record's id goes into the answer's buttons, so their
+    next page is read with the same thread) and forgotten again when no answer was posted:
+    the bot keeps only questions it answered.
+    """
+    asked = records.record_question(
+        AskedQuestion(
+            channel_id=asking.channel,
+            question=asking.question,
+            # An answer at the top of a DM: a reply thread may start on the question.
+            thread_ts=asking.thread_ts or asking.ts or None,
+            user_id=asking.user,
+            as_of=asking.as_of,
+        )
+    )
+    state = AnswerState(asking.question, k=k, as_of=asking.as_of, asked=asked)
+    done = deliver(
+        post,
+        lambda: answer(
+            desk,
+            state,
+            cut=asking.cut,
+            context=asking.context,
+            collections=asking.collections,
+            quiet=asking.quiet,
+        ),
+        logger=logger,
+        quiet=asking.quiet,
+    )
+    if not done.posted:
+        records.forget_question(asked)
+    elif (ts := _field(done.response, "ts")) is not None:
+        # Posted to a user's id, the answer lands in a DM whose id Slack tells only now.
+        records.answered_in(asked, ts, channel=_field(done.response, "channel"))
+    return done
+
+
+def private_answer(
+    question: str,
+    *,
+    cut: bool,
+    channel: str | None,
+    user: str | None,
+    desk: QuoteDesk,
+    records: BotStore,
+    k: int,
+    respond: Callable[..., Any],
+    logger: logging.Logger,
+) -> Delivered:
+    """Answer privately (``/ask``, the "Find quotes" shortcut) through a ``response_url``,
+    with "Share in channel", from ``channel``'s collections; remembered for the asker's Home
+    tab."""
+    today = datetime.now(UTC).date()
+    asked = records.record_question(
+        AskedQuestion(channel_id=channel or "", question=question, user_id=user, as_of=today)
+    )
+    state = AnswerState(question, k=k, as_of=today, asked=asked)
+    done = deliver(
+        lambda m: respond(response_type="ephemeral", **m),
+        lambda: answer(desk, state, shareable=True, cut=cut, collections=scope(records, channel)),
+        logger=logger,
+    )
+    if not done.posted:
+        records.forget_question(asked)
+    return done
+
+
+def _field(response: object, name: str) -> str | None:
+    """A string field of a Web API call's reply (``ts``, ``channel``), if it has one."""
+    try:
+        value = response.get(name) if response is not None else None  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    return value if isinstance(value, str) and value else None
