@@ -8,13 +8,14 @@ which this package knows nothing of.)
 
 from __future__ import annotations
 
-from retrieval.store.database import redact
+from retrieval.store.database import in_utc, redact
 from retrieval.store.migrate import schema_status, upgrade
 from retrieval.store.store import Store, bytes_vector, new_run, vector_bytes
 
 __all__ = [
     "Store",
     "bytes_vector",
+    "in_utc",
     "new_run",
     "redact",
     "schema_status",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -24,6 +25,19 @@ def open_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def in_utc(moment: datetime | None) -> datetime | None:
+    """A time read from the database, in UTC: SQLite gives back what was stored without its
+    zone (PostgreSQL keeps it).
+
+    Example:
+        >>> in_utc(datetime(2026, 12, 5, 9, 30)).isoformat()
+        '2026-12-05T09:30:00+00:00'
+    """
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def redact(url: str) -> str:

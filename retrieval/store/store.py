@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import numpy as np
@@ -33,7 +32,7 @@ from retrieval.records import (
     StoredFile,
     StoredText,
 )
-from retrieval.store.database import open_engine
+from retrieval.store.database import in_utc, open_engine
 from retrieval.store.migrate import check, database_error, is_command_error, open_schema
 from retrieval.store.schema import (
     DocumentRow,
@@ -315,7 +314,7 @@ class Store:
                 int(documents) - int(dated),
                 first,
                 last,
-                _aware(ingested),
+                in_utc(ingested),
             )
             for name, documents, dated, first, last, ingested in rows
         ]
@@ -593,13 +592,6 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         with self._sessions.begin() as session:
             session.merge(MetaRow(key=key, value=value))
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """``moment`` in UTC: SQLite gives back the stored time without its zone."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def vector_bytes(vector: np.ndarray) -> bytes:

@@ -50,6 +50,18 @@ def register(app: App, *, desk: QuoteDesk, records: BotStore, k: int) -> None:
     """Add the button and shortcut listeners to ``app``: answers come from ``desk``,
     feedback goes to ``records``."""
 
+    def page(value: object, *, channel: str | None, **shown: Any) -> Message | None:
+        # The page a button asks for, read as its first page was: with its thread's earlier
+        # questions, from the collections of the channel it was clicked in.
+        state = AnswerState.parse(value)
+        return answer(
+            desk,
+            state,
+            context=context_of(records, state, channel=channel),
+            collections=scope(records, channel),
+            **shown,
+        )
+
     def privately(respond: Respond) -> Any:
         # An ephemeral note that leaves the message the button sits on as it is.
         return lambda m: respond(response_type="ephemeral", replace_original=False, **m)
@@ -65,17 +77,12 @@ def register(app: App, *, desk: QuoteDesk, records: BotStore, k: int) -> None:
             respond(response_type="in_channel", replace_original=False, **message)
             respond(delete_original=True)  # the private copy is no longer needed
 
-        def build() -> Message | None:
-            state = AnswerState.parse(action.get("value"))
-            return answer(
-                desk,
-                state,
-                shared_by=user,
-                context=context_of(records, state, channel=channel),
-                collections=scope(records, channel),
-            )
-
-        deliver(share, build, logger=logger, aside=privately(respond))
+        deliver(
+            share,
+            lambda: page(action.get("value"), channel=channel, shared_by=user),
+            logger=logger,
+            aside=privately(respond),
+        )
 
     @app.action(ACTION_MORE)
     def on_more(
@@ -86,20 +93,9 @@ def register(app: App, *, desk: QuoteDesk, records: BotStore, k: int) -> None:
         container = body.get("container")
         private = isinstance(container, dict) and container.get("is_ephemeral") is True
         channel = _id(body.get("channel"))
-
-        def build() -> Message | None:
-            state = AnswerState.parse(action.get("value"))
-            return answer(
-                desk,
-                state,
-                shareable=private,
-                context=context_of(records, state, channel=channel),
-                collections=scope(records, channel),
-            )
-
         deliver(
             lambda m: respond(replace_original=True, **m),
-            build,
+            lambda: page(action.get("value"), channel=channel, shareable=private),
             logger=logger,
             aside=privately(respond),
         )
