@@ -300,6 +300,10 @@ class Batch:
             root=self.root,
             meta={RECIPE_KEY: self.recipe},
         )
+        if published.changed or discarded:
+            # Cheap beside what the ingest took; the planner's picture of the tables stays
+            # true as the corpus grows from seeds to an archive.
+            store.refresh_statistics()
         self._fill_texts()
         report.added, report.changed, report.removed = (
             published.added,

@@ -97,7 +97,7 @@ def load_encoder(
     from retrieval import onnx_encoder
 
     folder = model_folder(model_path)
-    base = folder.name if model_path else PACKAGED_NAME
+    base = _label(folder, model_path)
     return onnx_encoder.load(
         folder,
         Path(models),
@@ -105,6 +105,28 @@ def load_encoder(
         name=f"{base}/{backend}/{onnx_encoder.RECIPE}",
         label=base,
     )
+
+
+def model_caches(
+    model_path: str | os.PathLike[str] | None, models: str | os.PathLike[str]
+) -> set[str]:
+    """The names of the folders under ``models`` that the ONNX backends of this release build
+    for the model in ``model_path`` (``None``: the packaged one): the current ones, which
+    :func:`retrieval.model_cache.prune` keeps.
+
+    Raises:
+        ModelNotFoundError: No model there.
+    """
+    from retrieval import onnx_encoder
+
+    folder = model_folder(model_path)
+    dirs = onnx_encoder.recipe_dirs(folder, Path(models), label=_label(folder, model_path))
+    return {path.name for path in dirs}
+
+
+def _label(folder: Path, model_path: str | os.PathLike[str] | None) -> str:
+    """What names the model's ONNX builds and vectors: the packaged one by its model's name."""
+    return folder.name if model_path else PACKAGED_NAME
 
 
 class TorchEncoder:

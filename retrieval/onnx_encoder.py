@@ -9,7 +9,9 @@ and ``encoder.json`` (what was built, from what, and the model file's SHA-256). 
 covers the source model's files and the build recipe, so another model or recipe builds
 another folder. A folder is built under a temporary name and renamed into place whole; a file
 lock lets one process build while others wait for it. A cached model that is missing, fails
-its checksum or has an unreadable manifest is rebuilt (with a warning in the log).
+its checksum or has an unreadable manifest is rebuilt (with a warning in the log). An encoder
+holds a shared lock on its folder while it lives, and after a build the folders of older
+recipes that no process holds are removed (:mod:`retrieval.model_cache`).
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from tokenizers import Tokenizer
 
-from retrieval import offline
+from retrieval import model_cache, offline
 from retrieval.errors import ModelNotFoundError
 from retrieval.settings import available_cores
 
@@ -128,6 +130,11 @@ def model_dir(folder: Path, models: Path, backend: str, *, label: str | None = N
     return models / f"{slug}-{precision}-{digest}"
 
 
+def recipe_dirs(folder: Path, models: Path, *, label: str | None = None) -> list[Path]:
+    """The folders this release builds from ``folder`` under ``models``: one per backend."""
+    return [model_dir(folder, models, backend, label=label) for backend in PRECISIONS]
+
+
 def source_digest(folder: Path, models: Path) -> str:
     """A digest of the model files' contents, remembered per name/size/mtime signature."""
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not _skipped(p, folder))
@@ -178,12 +185,20 @@ def load(
     """
     offline.prepare()  # before a tokenizer runs (and, to build, transformers is imported)
     built = ensure_model(folder, models, backend, label=label, announce=announce)
+    # Held while the encoder lives: a prune (by a process configured for another model or
+    # recipe) leaves the folder alone. Taken after the check, so checked once more: a prune
+    # may have removed the folder in between, and it is built again then.
+    in_use = model_cache.hold(built)
+    if _problem(built) is not None:
+        built = ensure_model(folder, models, backend, label=label, announce=announce)
     try:
-        return OnnxEncoder(built, name=name)
+        encoder = OnnxEncoder(built, name=name)
     except DamagedModelError as exc:
         log.warning("the cached ONNX encoder is damaged (%s): rebuilding it", exc)
         built = ensure_model(folder, models, backend, label=label, announce=announce, verify=True)
-        return OnnxEncoder(built, name=name)
+        encoder = OnnxEncoder(built, name=name)
+    encoder.in_use = in_use
+    return encoder
 
 
 def ensure_model(
@@ -217,7 +232,7 @@ def ensure_model(
         models.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelNotFoundError(f"cannot create {models}: {exc.strerror}") from exc
-    with _locked(models / f"{target.name}.lock"):
+    with _locked(model_cache.build_lock_file(target)):
         # Another process may have built it while this one waited for the lock.
         problem = _problem(target, verify=verify)
         if problem is None:
@@ -229,7 +244,25 @@ def ensure_model(
             "(some seconds)"
         )
         _build(folder, target, backend, spec)
+    # A cheap moment to remove what older recipes built (a new one was just needed).
+    prune_stale(folder, models, label=label)
     return target
+
+
+def prune_stale(folder: Path, models: Path, *, label: str | None = None) -> list[Path]:
+    """Remove the folders under ``models`` of the model in ``folder`` that no backend of this
+    release builds, and what unfinished builds left, unless a process uses them (see
+    :func:`retrieval.model_cache.prune`); never fails.
+
+    Returns:
+        The folders removed.
+    """
+    try:
+        current = {path.name for path in recipe_dirs(folder, models, label=label)}
+        return model_cache.prune(models, current)
+    except OSError as exc:
+        log.warning("cannot remove stale ONNX encoder caches from %s: %s", models, exc)
+        return []
 
 
 class OnnxEncoder:
@@ -262,6 +295,8 @@ class OnnxEncoder:
             raise DamagedModelError(f"{built / MODEL_FILE} does not match its checksum")
         self.name = name
         self.built = built
+        # The shared lock on ``built`` (model_cache.hold), kept open while this encoder lives.
+        self.in_use: IO[bytes] | None = None
         self.dimension = spec.dimension
         self.max_tokens = spec.max_tokens
         self.batch_size = batch_size
