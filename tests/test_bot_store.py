@@ -1,8 +1,10 @@
 """The bot's store on its own (SQLite, no model): the questions it answered and where, the
-channels mapped to collections, feedback as it was asked, and forgetting what is personal."""
+channels mapped to collections, feedback as it was asked, forgetting what is personal, and
+claims on deliveries that expire unfinished (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -10,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.store import AskedQuestion, BotStore, ChannelSetting, Feedback
 from bot.store.schema import ChannelRow, DeliveryRow, FeedbackRow, QuestionRow
 from retrieval.store import Store
+from retrieval.store.database import in_utc
 
 LONG_AGO = datetime.now(UTC) - timedelta(days=90)
 
@@ -245,3 +248,130 @@ def test_prune_history_forgets_old_questions_and_keeps_channel_settings(
 def _timeless(feedback: Feedback) -> Feedback:
     """``feedback`` without the moment the store recorded it at."""
     return replace(feedback, created_at=None)
+
+
+# --- claims on deliveries ----------------------------------------------------------------------
+
+DEADLINE = timedelta(seconds=45)
+# Threads taking over one claim at once.
+RACERS = 8
+
+
+@pytest.fixture
+def claims(database_url: str) -> Iterator[BotStore]:
+    """The bot's store on a new database: SQLite and PostgreSQL in turn."""
+    store = Store(database_url)
+    yield BotStore(store)
+    store.close()
+
+
+def claimed_at(records: BotStore, delivery_id: str, moment: datetime) -> None:
+    """Set when ``delivery_id`` was claimed (as if a replica claimed it then)."""
+    with records.engine.begin() as connection:
+        connection.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.delivery_id == delivery_id)
+            .values(received_at=moment)
+        )
+
+
+def claim_of(records: BotStore, delivery_id: str) -> tuple[datetime | None, datetime | None]:
+    """When ``delivery_id`` was claimed and when it was done."""
+    with records.engine.connect() as connection:
+        row = connection.execute(
+            select(DeliveryRow.received_at, DeliveryRow.done_at).where(
+                DeliveryRow.delivery_id == delivery_id
+            )
+        ).one()
+    return in_utc(row.received_at), in_utc(row.done_at)
+
+
+def test_an_unfinished_claim_is_taken_over_after_its_deadline_only(claims: BotStore) -> None:
+    assert claims.claim_delivery("Ev1", deadline=DEADLINE)
+    assert not claims.claim_delivery("Ev1", deadline=DEADLINE)  # under way: a retry waits
+    assert not claims.claim_delivery("Ev1")  # no deadline: never taken over
+    claimed_at(claims, "Ev1", datetime.now(UTC) - DEADLINE + timedelta(seconds=5))
+    assert not claims.claim_delivery("Ev1", deadline=DEADLINE)
+    # Its replica died: past the deadline, a retry takes it over, counted from now.
+    claimed_at(claims, "Ev1", datetime.now(UTC) - DEADLINE - timedelta(seconds=1))
+    assert not claims.claim_delivery("Ev1")
+    before = datetime.now(UTC)
+    assert claims.claim_delivery("Ev1", deadline=DEADLINE)
+    taken, done = claim_of(claims, "Ev1")
+    assert taken is not None and taken >= before and done is None
+    assert not claims.claim_delivery("Ev1", deadline=DEADLINE)  # the new claim holds
+
+
+def test_a_finished_claim_is_never_taken_over(claims: BotStore) -> None:
+    assert claims.claim_delivery("Ev1", deadline=DEADLINE)
+    before = datetime.now(UTC)
+    claims.finish_delivery("Ev1")
+    _, done = claim_of(claims, "Ev1")
+    assert done is not None and done >= before
+    claimed_at(claims, "Ev1", LONG_AGO)
+    assert not claims.claim_delivery("Ev1", deadline=DEADLINE)
+    assert not claims.claim_delivery("Ev1", deadline=timedelta(0))
+    claims.finish_delivery("Ev1")  # again: it stays done when it was first done
+    assert claim_of(claims, "Ev1")[1] == done
+    claims.finish_delivery("EvNever")  # never claimed: nothing to finish, nothing made
+    assert claims.claim_delivery("EvNever")
+
+
+def race(claims: BotStore, delivery_id: str) -> list[bool]:
+    """:data:`RACERS` threads claiming ``delivery_id`` at the same moment, each with its own
+    copy of the bot's store (its own connections); what each got."""
+    stores = [BotStore(Store(claims.url)) for _ in range(RACERS)]
+    start = threading.Barrier(RACERS)
+    won: list[bool] = []
+    errors: list[BaseException] = []
+
+    def claim(records: BotStore) -> None:
+        try:
+            start.wait(timeout=30)
+            won.append(records.claim_delivery(delivery_id, deadline=DEADLINE))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=claim, args=(records,)) for records in stores]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        for records in stores:
+            records.engine.dispose()
+    assert not errors, errors
+    assert len(won) == RACERS
+    return won
+
+
+def test_of_replicas_taking_over_one_stale_claim_exactly_one_wins(claims: BotStore) -> None:
+    """Slack's retry reaching several replicas at once (and a duplicate delivery): one
+    handles it, every time."""
+    for n in range(3):
+        delivery = f"Ev{n}"
+        assert claims.claim_delivery(delivery)
+        claimed_at(claims, delivery, datetime.now(UTC) - DEADLINE - timedelta(minutes=1))
+        assert sorted(race(claims, delivery)) == [False] * (RACERS - 1) + [True]
+        assert claim_of(claims, delivery)[1] is None  # taken, not finished
+        claims.finish_delivery(delivery)
+        claimed_at(claims, delivery, LONG_AGO)
+        assert not any(race(claims, delivery))  # done: no one
+
+
+def test_of_replicas_claiming_a_new_delivery_at_once_exactly_one_wins(claims: BotStore) -> None:
+    assert sorted(race(claims, "EvNew")) == [False] * (RACERS - 1) + [True]
+
+
+def test_history_pruning_counts_from_the_last_claim(claims: BotStore) -> None:
+    """A claim taken over is as new as its takeover; an open claim older than the retention
+    is forgotten like a finished one."""
+    for delivery in ("EvTaken", "EvOpen", "EvDone"):
+        claims.claim_delivery(delivery)
+        claimed_at(claims, delivery, LONG_AGO)
+    claims.finish_delivery("EvDone")
+    assert claims.claim_delivery("EvTaken", deadline=DEADLINE)
+    assert claims.prune_history(before=datetime.now(UTC) - timedelta(days=30)) == 2
+    assert not claims.claim_delivery("EvTaken")
+    assert claims.claim_delivery("EvOpen") and claims.claim_delivery("EvDone")

@@ -11,7 +11,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner, Result
-from sqlalchemy import MetaData, create_engine, inspect, text
+from sqlalchemy import MetaData, create_engine, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from bot.cli import cli, common
@@ -34,11 +34,12 @@ from bot.store import (
 )
 from bot.store import migrate as bot_migrate
 from bot.store.schema import VERSION_TABLE as BOT_VERSION_TABLE
-from bot.store.schema import BotBase
+from bot.store.schema import BotBase, DeliveryRow
 from retrieval.errors import SchemaAheadError, SchemaBehindError, SchemaError
 from retrieval.ingest import choose_collection
 from retrieval.records import CarriedRows, CollectionInfo, SchemaState
 from retrieval.store import Store, schema_status, upgrade
+from retrieval.store.database import in_utc
 from retrieval.store.migrate import alembic_config, head, scripts
 from retrieval.store.schema import Base
 from tests import legacy
@@ -64,7 +65,12 @@ BOT_BASELINE_DOC = "b0001 baseline: the bot's tables as the corpus's revisions 0
 BOT_THREADS_DOC = (
     "b0002 threads and channels: the questions answered, channels' collections, feedback as asked"
 )
-BOT_DOCS = (BOT_BASELINE_DOC, BOT_THREADS_DOC)
+BOT_CLAIMS_DOC = (
+    "b0003 claim deadlines: a delivery records when it was done; an unfinished claim may be "
+    "taken over"
+)
+BOT_DOCS = (BOT_BASELINE_DOC, BOT_THREADS_DOC, BOT_CLAIMS_DOC)
+BOT_HEAD = "b0003"
 BOT_TABLES = frozenset(BotBase.metadata.tables)
 # What each history's comparison leaves out: the other history's tables and version table.
 NOT_CORPUS = BOT_TABLES | {BOT_VERSION_TABLE}
@@ -200,7 +206,7 @@ def test_a_new_database_is_created_at_head(database_url: str, engine: Engine) ->
     assert (bot.state, bot.current, bot.head, bot.pending) == (
         SchemaState.CURRENT,
         bot_migrate.head(),
-        "b0002",
+        BOT_HEAD,
         (),
     )
     assert BOT_VERSION_TABLE in tables(engine)
@@ -337,7 +343,7 @@ def test_an_empty_database_upgraded_gets_both_histories_from_nothing(
         False,
         None,
         BOT_DOCS,
-        "b0002",
+        BOT_HEAD,
     )
     assert states(database_url) == {"corpus": SchemaState.CURRENT, "bot": SchemaState.CURRENT}
     assert differences(engine, Base.metadata) == []
@@ -375,8 +381,8 @@ def test_a_store_of_the_previous_release_is_adopted_with_every_row(
     assert (bot.adopted, bot.start, bot.applied, bot.after) == (
         True,
         "b0001",
-        (BOT_THREADS_DOC,),
-        "b0002",
+        BOT_DOCS[1:],
+        BOT_HEAD,
     )
     assert bot.created == ("handled_deliveries", "answer_feedback")
     assert bot.carried == (
@@ -517,7 +523,7 @@ def test_the_bot_tables_of_revision_0005_are_adopted_with_their_rows(
     assert (done["corpus"].start, done["corpus"].applied) == ("0005", (HANDOVER_DOC,))
     bot = done["bot"]
     assert (bot.adopted, bot.start, bot.created, bot.carried) == (True, "b0001", (), ())
-    assert (bot.applied, bot.after) == ((BOT_THREADS_DOC,), "b0002")
+    assert (bot.applied, bot.after) == (BOT_DOCS[1:], BOT_HEAD)
     assert differences(engine, Base.metadata) == []
     assert bot_differences(engine) == []
     store, records = open_both(database_url)
@@ -684,7 +690,7 @@ def test_the_bot_revisions_make_the_models_schema(database_url: str, engine: Eng
     bot_migrate_to(engine, "head")
     assert shape(engine) == from_models
     assert bot_differences(engine) == []
-    assert status_all(database_url)["bot"].current == "b0002"
+    assert status_all(database_url)["bot"].current == BOT_HEAD
 
 
 def test_bot_revision_b0002_down_and_up_keeps_every_row(database_url: str, engine: Engine) -> None:
@@ -719,6 +725,48 @@ def test_bot_revision_b0002_down_and_up_keeps_every_row(database_url: str, engin
     assert bot_differences(engine) == []
 
 
+# --- the bot's revision b0003 -------------------------------------------------------------------
+
+
+def delivery_ends(engine: Engine) -> dict[str, datetime | None]:
+    """When each delivery's handling finished (``done_at``, in UTC), by delivery id."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(DeliveryRow.delivery_id, DeliveryRow.done_at))
+        return {row.delivery_id: in_utc(row.done_at) for row in rows}
+
+
+def test_bot_revision_b0003_marks_the_deliveries_it_finds_done(
+    database_url: str, engine: Engine
+) -> None:
+    """The deliveries claimed before b0003 were handled by a release that did not record
+    their end: they are marked done when they were received, so no retry ever takes them
+    over. Down to b0002 drops the column and keeps every row; up again marks done what was
+    claimed meanwhile."""
+    at_bot_baseline(database_url, engine)
+    bot_migrate_to(engine, "b0002")
+    before = baseline_rows(engine)
+    upgrade_all(database_url)
+    assert baseline_rows(engine) == before
+    assert delivery_ends(engine) == {d["delivery_id"]: d["received_at"] for d in OLD_DELIVERIES}
+    store, records = open_both(database_url)
+    expired = timedelta(0)  # every claim is older than that
+    assert not records.claim_delivery("Ev1", deadline=expired)
+    assert records.claim_delivery("EvNew") and records.claim_delivery("EvNew", deadline=expired)
+    store.close()
+
+    bot_migrate_to(engine, "b0002")
+    assert "done_at" not in {c["name"] for c in inspect(engine).get_columns("handled_deliveries")}
+    assert baseline_rows(engine)["handled_deliveries"][:2] == before["handled_deliveries"]
+    assert status_all(database_url)["bot"].current == "b0002"
+    upgrade_all(database_url)
+    assert bot_differences(engine) == []
+    assert set(delivery_ends(engine)) == {"Ev1", "Ev2", "EvNew"}
+    assert all(delivery_ends(engine).values())
+    store, records = open_both(database_url)
+    assert not records.claim_delivery("EvNew", deadline=expired)
+    store.close()
+
+
 # --- the command line -------------------------------------------------------------------------
 
 Run = Callable[..., Result]
@@ -750,10 +798,11 @@ def test_db_status_and_upgrade_of_a_new_database(run: Run, database_url: str) ->
     assert f"pending   {COLLECTIONS_DOC}" in status.stdout
     assert f"pending   {BOT_BASELINE_DOC}" in status.stdout
     assert f"pending   {BOT_THREADS_DOC}" in status.stdout
+    assert f"pending   {BOT_CLAIMS_DOC}" in status.stdout
     done = run("db", "upgrade")
     assert done.exit_code == 0, done.output
     assert "from nothing to 0006:" in done.stdout
-    assert "upgraded the bot schema of " in done.stdout and "from nothing to b0002:" in done.stdout
+    assert "upgraded the bot schema of " in done.stdout and "from nothing to b0003:" in done.stdout
     lines = run("db", "status").stdout.splitlines()
     assert lines[1:] == [
         "schema    corpus",
@@ -761,8 +810,8 @@ def test_db_status_and_upgrade_of_a_new_database(run: Run, database_url: str) ->
         "head      0006",
         "state     up to date",
         "schema    bot",
-        "current   b0002",
-        "head      b0002",
+        "current   b0003",
+        "head      b0003",
         "state     up to date",
     ]
     again = run("db", "upgrade").stdout.splitlines()
@@ -781,7 +830,7 @@ def test_db_upgrade_of_bot_revision_b0001_keeps_every_row(
     assert (bot.state, bot.current, bot.pending) == (
         SchemaState.BEHIND,
         "b0001",
-        (BOT_THREADS_DOC,),
+        BOT_DOCS[1:],
     )
     store = Store(database_url)
     with pytest.raises(SchemaBehindError, match="bot's revision b0001.*needs the bot's revision"):
@@ -791,9 +840,10 @@ def test_db_upgrade_of_bot_revision_b0001_keeps_every_row(
     assert status.stdout.splitlines()[5:] == [
         "schema    bot",
         "current   b0001",
-        "head      b0002",
+        "head      b0003",
         "state     behind: run `quotedesk db upgrade`",
         f"pending   {BOT_THREADS_DOC}",
+        f"pending   {BOT_CLAIMS_DOC}",
     ]
 
     done = run("db", "upgrade")
@@ -801,8 +851,9 @@ def test_db_upgrade_of_bot_revision_b0001_keeps_every_row(
     database = done.stdout.split(" is at ")[0]
     assert done.stdout.splitlines() == [
         f"{database} is at 0006 (head): nothing to upgrade",
-        f"upgraded the bot schema of {database} from b0001 to b0002:",
+        f"upgraded the bot schema of {database} from b0001 to b0003:",
         f"  {BOT_THREADS_DOC}",
+        f"  {BOT_CLAIMS_DOC}",
     ]
     assert states(database_url) == {"corpus": SchemaState.CURRENT, "bot": SchemaState.CURRENT}
     assert {"answered_questions", "channel_collections"} <= tables(engine)
@@ -891,8 +942,9 @@ def test_commands_refuse_a_store_behind_until_db_upgrade(
         "  created answer_feedback",
         "  carried 3 rows from slack_events to handled_deliveries",
         "  carried 2 rows from slack_feedback to answer_feedback",
-        f"upgraded the bot schema of {database} from b0001 to b0002:",
+        f"upgraded the bot schema of {database} from b0001 to b0003:",
         f"  {BOT_THREADS_DOC}",
+        f"  {BOT_CLAIMS_DOC}",
     ]
     asked = run("ask", "--json", QUESTION)
     assert asked.exit_code == 0, asked.output
@@ -933,7 +985,7 @@ def test_serve_and_socket_refuse_a_bot_schema_behind(
         result = run(*args)
         assert result.exit_code == 1, (args, result.output)
         assert result.stderr.startswith("error: the database "), (args, result.stderr)
-        assert "the bot's revision b0002: run `quotedesk db upgrade`" in result.stderr, args
+        assert "the bot's revision b0003: run `quotedesk db upgrade`" in result.stderr, args
     done = run("db", "upgrade")
     assert done.exit_code == 0, done.output
     assert "adopted the bot schema of " in done.stdout

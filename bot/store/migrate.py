@@ -120,7 +120,7 @@ def head() -> str:
 
     Example:
         >>> head()
-        'b0002'
+        'b0003'
     """
     return BOT_REVISION
 

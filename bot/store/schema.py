@@ -21,7 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # The newest revision in migrations/, which these models define; a new database gets them
 # from the models, stamped with it. A test holds the two together.
-BOT_REVISION = "b0002"
+BOT_REVISION = "b0003"
 # Where the bot's history records its revision (the corpus's is Alembic's default,
 # alembic_version).
 VERSION_TABLE = "alembic_version_bot"
@@ -36,16 +36,25 @@ class BotBase(DeclarativeBase):
 
 
 class DeliveryRow(BotBase):
-    """One row per delivery handled (a Slack ``event_id``): the unique key makes replies
-    exactly-once across threads, workers and hosts sharing the database."""
+    """One row per delivery claimed (a Slack ``event_id``, a message): the unique key makes
+    replies exactly-once across threads, workers and hosts sharing the database.
+
+    A claim whose handling never finished (``done_at`` still NULL: its process died) may be
+    taken over once it is older than a deadline (:meth:`~bot.store.BotStore.claim_delivery`).
+    """
 
     __tablename__ = "handled_deliveries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # When it was claimed: first received, or taken over since. Claim deadlines and the
+    # retention are counted from it.
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+    # When its handling finished (answered, or acknowledged with nothing to answer); NULL
+    # while it is under way, or when the process handling it died.
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class FeedbackRow(BotBase):

@@ -10,16 +10,16 @@ one database, one connection pool per process. Every method returns plain record
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from bot.store.migrate import check, open_schema
 from bot.store.records import AskedQuestion, ChannelSetting, Feedback
-from bot.store.schema import ChannelRow, DeliveryRow, FeedbackRow, QuestionRow
-from retrieval.store import Store
+from bot.store.schema import ChannelRow, DeliveryRow, FeedbackRow, QuestionRow, utcnow
+from retrieval.store import Store, in_utc
 from retrieval.store.migrate import database_error, is_command_error
 
 
@@ -60,20 +60,58 @@ class BotStore:
             raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def claim_delivery(self, delivery_id: str) -> bool:
-        """Record ``delivery_id``; False when it was recorded before (a retry or a duplicate).
+    def claim_delivery(self, delivery_id: str, *, deadline: timedelta | None = None) -> bool:
+        """Claim ``delivery_id`` for handling; True when this caller is to handle it.
+
+        True when it was never claimed. Claimed before (a retry, a duplicate), it is False,
+        unless ``deadline`` is given and that claim is older than it without its handling
+        ever finished (:meth:`finish_delivery`): whoever claimed it died, and this caller
+        takes it over, counted from now. Of callers taking over one claim at once (threads,
+        replicas), exactly one wins: the update's condition is checked again under the
+        row's lock (PostgreSQL) or the database's (SQLite). A finished delivery is never
+        claimed again.
 
         Example:
             >>> records = BotStore(Store("sqlite:///:memory:"))
             >>> records.claim_delivery("Ev1"), records.claim_delivery("Ev1")
             (True, False)
+            >>> records.claim_delivery("Ev1", deadline=timedelta(0))  # its claim expired
+            True
+            >>> records.finish_delivery("Ev1")
+            >>> records.claim_delivery("Ev1", deadline=timedelta(0))  # done: never again
+            False
         """
         try:
             with self._sessions.begin() as session:
                 session.add(DeliveryRow(delivery_id=delivery_id))
         except IntegrityError:
-            return False
-        return True
+            if deadline is None:
+                return False
+        else:
+            return True
+        now = utcnow()
+        expired = (
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.delivery_id == delivery_id,
+                DeliveryRow.done_at.is_(None),
+                DeliveryRow.received_at < now - deadline,
+            )
+            .values(received_at=now)
+        )
+        with self.engine.begin() as connection:
+            return connection.execute(expired).rowcount == 1
+
+    def finish_delivery(self, delivery_id: str) -> None:
+        """Note that the handling of ``delivery_id`` is over (answered, or acknowledged with
+        nothing to answer): no retry takes it over any more."""
+        finished = (
+            update(DeliveryRow)
+            .where(DeliveryRow.delivery_id == delivery_id, DeliveryRow.done_at.is_(None))
+            .values(done_at=utcnow())
+        )
+        with self.engine.begin() as connection:
+            connection.execute(finished)
 
     def record_feedback(self, feedback: Feedback) -> None:
         with self._sessions.begin() as session:
@@ -116,7 +154,7 @@ class BotStore:
                     collections=None
                     if row.collections is None
                     else tuple(json.loads(row.collections)),
-                    created_at=_aware(row.created_at),
+                    created_at=in_utc(row.created_at),
                 )
                 for row in session.scalars(query)
             ]
@@ -264,13 +302,6 @@ class BotStore:
             return removed
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """``moment`` in UTC: SQLite gives back the stored time without its zone."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def _asked(row: QuestionRow) -> AskedQuestion:
     return AskedQuestion(
         channel_id=row.channel_id,
@@ -280,7 +311,7 @@ def _asked(row: QuestionRow) -> AskedQuestion:
         user_id=row.user_id,
         as_of=row.as_of,
         id=row.id,
-        asked_at=_aware(row.asked_at),
+        asked_at=in_utc(row.asked_at),
     )
 
 

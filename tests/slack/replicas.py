@@ -14,7 +14,7 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,10 +78,12 @@ def running_replicas(
     secret: str,
     threads: int = 4,
     healthy_within: float = HEALTHY_WITHIN,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[list[Replica]]:
     """``count`` ``quotedesk serve`` processes started at the same moment (one right after the
-    other, each with its own port and data directory, all on ``database_url``), then waited for
-    together until all are healthy; all stopped at the end, whatever happens.
+    other, each with its own port and data directory, all on ``database_url``, ``env`` added
+    to their environment), then waited for together until all are healthy; all stopped at the
+    end, whatever happens.
 
     Raises:
         ServeError: One exited, or they were not all healthy in ``healthy_within`` seconds.
@@ -91,7 +93,7 @@ def running_replicas(
         for n in range(1, count + 1):
             folder = base / f"replica{n}"
             folder.mkdir(parents=True, exist_ok=True)
-            env = replica_env(
+            environment = replica_env(
                 data_dir=folder / "data",
                 database_url=database_url,
                 api_url=slack.api_url,
@@ -99,7 +101,7 @@ def running_replicas(
             )
             started = serve_process(
                 log=folder / "serve.log",
-                env=env,
+                env={**environment, **(env or {})},
                 args=["--threads", str(threads)],
                 cwd=ROOT,
                 name=f"replica{n}",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.config import DEFAULT_API_URL, SlackConfig, SlackConfigError
+from bot.slack.config import (
+    DEFAULT_API_URL,
+    DEFAULT_CLAIM_DEADLINE,
+    SlackConfig,
+    SlackConfigError,
+)
+from retrieval.errors import InvalidArgumentError
 
 
 def test_http_needs_token_and_secret() -> None:
@@ -25,6 +31,22 @@ def test_api_url_defaults_to_slack_and_gets_its_trailing_slash() -> None:
     assert SlackConfig.from_env("http", env).api_url == DEFAULT_API_URL
     staged = SlackConfig.from_env("http", {**env, "SLACK_API_URL": "http://127.0.0.1:9/api"})
     assert staged.api_url == "http://127.0.0.1:9/api/"
+
+
+def test_the_claim_deadline_is_45_seconds_unless_set() -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    assert SlackConfig.from_env("http", env).claim_deadline == DEFAULT_CLAIM_DEADLINE == 45
+    assert SlackConfig(bot_token="xoxb-1").claim_deadline == 45
+    for value, seconds in ((" ", 45.0), ("3", 3.0), ("2.5", 2.5)):
+        found = SlackConfig.from_env("http", {**env, "QUOTEDESK_CLAIM_DEADLINE": value})
+        assert found.claim_deadline == seconds
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "soon", "nan", "inf"])
+def test_a_claim_deadline_that_is_no_number_of_seconds_is_a_clear_error(value: str) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    with pytest.raises(InvalidArgumentError, match="QUOTEDESK_CLAIM_DEADLINE must be"):
+        SlackConfig.from_env("http", {**env, "QUOTEDESK_CLAIM_DEADLINE": value})
 
 
 def test_serve_without_credentials_fails_with_one_clear_line(monkeypatch) -> None:  # type: ignore[no-untyped-def]
