@@ -6,6 +6,7 @@ Command modules import this one; it imports no command module.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bot import terminal
+from bot import logs, terminal
 from bot.printable import printable
 from retrieval.errors import QuotedeskError, UserError
 from retrieval.tuning import Mode, RetrievalConfig
@@ -57,12 +58,23 @@ def make_console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=PIPED_WIDTH)
 
 
+def notice(message: str, *, level: int = logging.INFO, style: str = "dim") -> None:
+    """Tell the operator ``message`` on stderr: printed in ``style`` (its control characters
+    made visible), or, when logs are JSON (``--log-format json``), logged at ``level`` by the
+    ``bot.cli`` logger (which :func:`bot.logs.configure` lets through, ``-v`` or not), so
+    that every line on stderr is JSON."""
+    if logs.settings().format == "json":
+        logging.getLogger(logs.CLI_LOGGER).log(level, "%s", message)
+    else:
+        make_console(stderr=True).print(printable(message), style=style, markup=False)
+
+
 def fail(message: str, *, code: int) -> NoReturn:
-    """Print ``error: message`` on stderr and exit with ``code``.
+    """Print ``error: message`` on stderr (:func:`notice`) and exit with ``code``.
 
     The message may quote a question or a path: its control characters are made visible.
     """
-    make_console(stderr=True).print("error: " + printable(message), style="red", markup=False)
+    notice("error: " + message, level=logging.ERROR, style="red")
     sys.exit(code)
 
 
@@ -180,8 +192,15 @@ def ingest_with_progress(
     """Run an ingest with a progress bar on stderr and skipped files named as they come."""
     with _progress() as callbacks:
         report = desk.ingest(folder, prune=prune, progress=callbacks, collection=collection)
-    terminal.print_report(make_console(stderr=True), report)
+    _print_report(report)
     return report
+
+
+def _print_report(report: IngestReport) -> None:
+    if logs.settings().format == "json":
+        notice(report.summary())
+    else:
+        terminal.print_report(make_console(stderr=True), report)
 
 
 @contextmanager
@@ -200,7 +219,7 @@ def _progress() -> Iterator[Callbacks]:
         console=stderr,
         transient=True,
         # A bar is for a person watching; in a log it would only leave a blank line.
-        disable=not stderr.is_terminal,
+        disable=not stderr.is_terminal or logs.settings().format == "json",
     ) as bar:
         # Reading (web pages, PDFs) comes first and counts files; encoding counts passages.
         task = bar.add_task("reading", total=None, unit="files")
@@ -212,8 +231,8 @@ def _progress() -> Iterator[Callbacks]:
             on_read=lambda _name: bar.advance(task, 1),
             on_total=on_total,
             on_encoded=lambda n: bar.advance(task, n),
-            on_skip=lambda s: stderr.print(
-                printable(f"warning: skipped {s.path}: {s.reason}"), style="yellow", markup=False
+            on_skip=lambda s: notice(
+                f"warning: skipped {s.path}: {s.reason}", level=logging.WARNING, style="yellow"
             ),
         )
 
@@ -238,7 +257,7 @@ def ingest_url_with_progress(
             progress=callbacks,
             max_pages=max_pages or MAX_PAGES,
         )
-    terminal.print_report(make_console(stderr=True), report)
+    _print_report(report)
     return report
 
 
@@ -246,7 +265,5 @@ def ensure_corpus(desk: QuoteDesk) -> None:
     """Ingest the seeds when the data directory holds no corpus yet."""
     if desk.is_empty():
         seeds = default_seeds()
-        make_console(stderr=True).print(
-            printable(f"No corpus yet: ingesting {seeds} first."), style="dim", markup=False
-        )
+        notice(f"No corpus yet: ingesting {seeds} first.")
         ingest_with_progress(desk, seeds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from pathlib import Path
@@ -10,7 +11,6 @@ import click
 
 from bot.cli import common, settings
 from bot.cli.fetching import fetch_options, make_fetcher
-from bot.printable import printable
 
 
 @click.command()
@@ -61,7 +61,6 @@ def follow(
         split_targets(chosen)  # a typo fails here, before anything is opened
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="FEED_OR_FOLDER") from None
-    stderr = common.make_console(stderr=True)
     with common.user_errors():
         desk = common.open_desk(data_dir)
         with make_fetcher(desk, allow_private=allow_private) as fetcher:
@@ -75,13 +74,9 @@ def follow(
                 return common.ingest_with_progress(desk, folder, collection=collection)
 
             def on_error(target: str, exc: Exception) -> None:
-                stderr.print(printable(f"warning: {target}: {exc}"), style="yellow", markup=False)
+                common.notice(f"warning: {target}: {exc}", level=logging.WARNING, style="yellow")
 
-            stderr.print(
-                printable("following " + ", ".join(chosen) + ("" if once else f", every {every}")),
-                style="dim",
-                markup=False,
-            )
+            common.notice("following " + ", ".join(chosen) + ("" if once else f", every {every}"))
             stop = threading.Event()
             # A platform stops a worker with SIGTERM: finish the ingest under way (an ingest
             # cut short is safe, but then done again), then leave.

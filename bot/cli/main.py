@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from bot import logs
 from bot.cli import (
     ask,
     bench,
@@ -16,6 +17,7 @@ from bot.cli import (
     feedback,
     follow,
     model,
+    settings,
     show,
     slack,
 )
@@ -23,12 +25,14 @@ from bot.cli import (
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+@settings.log_options
 @click.version_option(package_name="quotedesk")
-def cli(verbose: bool) -> None:
+def cli(verbose: bool, log_format: logs.LogFormat, log_questions: bool) -> None:
     """Answer questions about a document corpus by quoting its passages, with source and date."""
-    logging.basicConfig(
+    logs.configure(
         level=logging.INFO if verbose else logging.ERROR,
-        format="%(levelname)s %(name)s: %(message)s",
+        log_format=log_format,
+        questions=log_questions,
     )
 
 

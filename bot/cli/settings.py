@@ -5,8 +5,11 @@ wins over it, click parses and checks it (a bad value is a usage error naming th
 
 - ``serve``: ``PORT`` (``--port``), ``WEB_CONCURRENCY`` (``--workers``), ``QUOTEDESK_THREADS``
   (``--threads``);
+- ``socket``: ``PORT`` (``--port``: where ``/metrics`` and ``/healthz`` are served, if set);
 - ``ingest URL`` and ``follow``: ``QUOTEDESK_FETCH_PRIVATE`` (``--allow-private-addresses``);
-- ``follow``: ``QUOTEDESK_FOLLOW`` (its targets, separated by spaces).
+- ``follow``: ``QUOTEDESK_FOLLOW`` (its targets, separated by spaces);
+- every command (options of the ``quotedesk`` group): ``QUOTEDESK_LOG_FORMAT``
+  (``--log-format``), ``QUOTEDESK_LOG_QUESTIONS`` (``--log-questions``).
 
 The core's settings (data directory, database, model, encoder and its cache) are read by
 :meth:`retrieval.settings.Settings.resolve` alone, the Slack app's (credentials, the Web API's
@@ -19,6 +22,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+
+from bot.logs import FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,6 +52,23 @@ def serve_options(func: F) -> F:
     )(func)
 
 
+def socket_options(func: F) -> F:
+    """``--host`` and ``--port`` (``PORT``; none by default) of ``socket``'s ``/metrics``."""
+    func = click.option(
+        "--host",
+        default="0.0.0.0",
+        show_default=True,
+        help="Address to serve /metrics and /healthz on, with --port.",
+    )(func)
+    return click.option(
+        "--port",
+        envvar="PORT",
+        default=None,
+        type=click.IntRange(0, 65535),
+        help="Serve GET /metrics and GET /healthz on this port (env PORT); none when unset.",
+    )(func)
+
+
 def allow_private_option(func: F) -> F:
     """``--allow-private-addresses`` (``QUOTEDESK_FETCH_PRIVATE``)."""
     return click.option(
@@ -65,4 +87,27 @@ def follow_targets_argument(func: F) -> F:
     ``QUOTEDESK_FOLLOW`` (none when it is unset or blank)."""
     return click.argument(
         "targets", nargs=-1, metavar="[FEED_OR_FOLDER]...", envvar="QUOTEDESK_FOLLOW"
+    )(func)
+
+
+def log_options(func: F) -> F:
+    """``--log-format`` (``QUOTEDESK_LOG_FORMAT``) and ``--log-questions``
+    (``QUOTEDESK_LOG_QUESTIONS``), for :func:`bot.logs.configure`."""
+    func = click.option(
+        "--log-questions",
+        is_flag=True,
+        envvar="QUOTEDESK_LOG_QUESTIONS",
+        help="Also log what people ask, the quotes and Slack user ids, and the Slack "
+        "libraries' DEBUG records (their payloads). Off by default: those are personal data "
+        "(env QUOTEDESK_LOG_QUESTIONS=1).",
+    )(func)
+    return click.option(
+        "--log-format",
+        type=click.Choice(FORMATS, case_sensitive=False),
+        envvar="QUOTEDESK_LOG_FORMAT",
+        default="text",
+        show_default=True,
+        help="How log lines are written: text, or json (one object a line, with time, level, "
+        "logger, message, the Slack event id and the corpus version; gunicorn's logs too) "
+        "(env QUOTEDESK_LOG_FORMAT).",
     )(func)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot import logs
 from bot.cli import common, settings
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ SEED_ATTEMPTS = 3
 @settings.serve_options
 @common.data_dir_option
 def serve(host: str, port: int, workers: int, threads: int, data_dir: Path | None) -> None:
-    """Run the Slack bot over HTTP (gunicorn): POST /slack/events, GET /healthz."""
+    """Run the Slack bot over HTTP (gunicorn): POST /slack/events, GET /healthz, GET /metrics."""
     from bot.slack.config import SlackConfig
     from bot.slack.server import serve as run
     from bot.store import BotStore
@@ -60,7 +61,9 @@ def ingest_seeds_first(desk: QuoteDesk, data_dir: Path | None) -> None:
     ``SEED_ATTEMPTS`` of them, ends ``serve`` with the child's exit code (it has printed its
     own error).
     """
-    ingest = [sys.executable, "-m", "bot", "ingest", str(common.default_seeds())]
+    # Its lines in the format of this process's (its progress bar only on a terminal).
+    ingest = [sys.executable, "-m", "bot", "--log-format", logs.settings().format, "ingest"]
+    ingest += [str(common.default_seeds())]
     ingest += ["--data-dir", str(data_dir)] if data_dir else []
     for attempt in range(1, SEED_ATTEMPTS + 1):
         code = subprocess.run(ingest, check=False).returncode
@@ -68,17 +71,18 @@ def ingest_seeds_first(desk: QuoteDesk, data_dir: Path | None) -> None:
             return
         if attempt == SEED_ATTEMPTS or desk.is_empty():
             sys.exit(code)
-        common.make_console(stderr=True).print(
+        common.notice(
             "Another process ingested the seeds into this database at the same time: "
-            "ingesting again, which keeps its documents.",
-            style="dim",
+            "ingesting again, which keeps its documents."
         )
 
 
 @click.command()
+@settings.socket_options
 @common.data_dir_option
-def socket(data_dir: Path | None) -> None:
-    """Run the Slack bot in Socket Mode (no public URL needed; needs SLACK_APP_TOKEN)."""
+def socket(host: str, port: int | None, data_dir: Path | None) -> None:
+    """Run the Slack bot in Socket Mode (no public URL needed; needs SLACK_APP_TOKEN); with
+    --port, GET /metrics and GET /healthz on it."""
     from bot.slack.config import SlackConfig
     from bot.slack.retention import HistoryPruner
     from bot.slack.socket_mode import run_socket_mode
@@ -91,8 +95,8 @@ def socket(data_dir: Path | None) -> None:
         common.ensure_corpus(desk)
         # As serve does: old deliveries and feedback forgotten now and once a day.
         HistoryPruner(records, days=config.retention_days).start()
-        common.make_console(stderr=True).print("Connecting to Slack in Socket Mode…", style="dim")
-        run_socket_mode(config=config, desk=desk)
+        common.notice("Connecting to Slack in Socket Mode…")
+        run_socket_mode(config=config, desk=desk, host=host, port=port)
 
 
 @click.group()

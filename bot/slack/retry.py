@@ -47,6 +47,8 @@ from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
+from bot.slack import metrics
+
 # Retries after the first attempt, per call (the handlers share one count).
 MAX_RETRIES = 2
 # Backoff before retry n (0, 1): BACKOFF * 2**n seconds, plus up to a quarter more.
@@ -61,6 +63,8 @@ IDEMPOTENT_METHODS = frozenset(
     {"auth.test", "apps.connections.open", "chat.update", "bots.info", "team.info"}
 )
 _READ_SUFFIXES = (".info", ".list", ".history", ".replies")
+# What /metrics calls a response_url post (each has its own address).
+RESPONSE_URL = "response_url"
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +103,10 @@ def idempotent(request: HttpRequest, *, webhook: bool) -> bool:
 class RateLimitRetry(RateLimitErrorRetryHandler):
     """429: nothing was done; wait ``Retry-After`` (if short enough) and try again."""
 
+    def __init__(self, *, max_retry_count: int = MAX_RETRIES, webhook: bool = False):
+        super().__init__(max_retry_count=max_retry_count)
+        self.webhook = webhook
+
     def _can_retry(
         self,
         *,
@@ -124,6 +132,7 @@ class RateLimitRetry(RateLimitErrorRetryHandler):
         assert response is not None  # _can_retry said yes to a response only
         wait = _retry_after(response) + random.random() / 4
         log.info("rate limited: retrying %s in %.1f s", _name(request), wait)
+        _count_retry(request, webhook=self.webhook, reason="rate_limited")
         state.next_attempt_requested = True
         time.sleep(wait)
         state.increment_current_attempt()
@@ -149,6 +158,19 @@ class ServerErrorRetry(ServerErrorRetryHandler):
         if response.status_code == 503:
             return True
         return response.status_code in (500, 502, 504) and idempotent(request, webhook=self.webhook)
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        _count_retry(request, webhook=self.webhook, reason="server_error")
+        super().prepare_for_next_attempt(
+            state=state, request=request, response=response, error=error
+        )
 
 
 class ConnectionRetry(ConnectionErrorRetryHandler):
@@ -180,10 +202,23 @@ class ConnectionRetry(ConnectionErrorRetryHandler):
         after_sending = isinstance(error, OSError | http.client.HTTPException)
         return after_sending and idempotent(request, webhook=self.webhook)
 
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        _count_retry(request, webhook=self.webhook, reason="connection")
+        super().prepare_for_next_attempt(
+            state=state, request=request, response=response, error=error
+        )
+
 
 def retry_handlers(*, webhook: bool = False) -> list[RetryHandler]:
     """The handlers for a ``WebClient`` (or, with ``webhook``, a ``WebhookClient``)."""
-    rate_limit = RateLimitRetry(max_retry_count=MAX_RETRIES)
+    rate_limit = RateLimitRetry(max_retry_count=MAX_RETRIES, webhook=webhook)
     return [rate_limit, ServerErrorRetry(webhook=webhook), ConnectionRetry(webhook=webhook)]
 
 
@@ -245,7 +280,12 @@ class RetryingRespond(Respond):
                 thread_ts=thread_ts,
                 metadata=metadata,
             )
-        response = client.send_dict(message)
+        try:
+            response = client.send_dict(message)
+        except Exception:
+            metrics.count_api_call(RESPONSE_URL, "error")
+            raise
+        metrics.count_api_call(RESPONSE_URL, "ok" if response.status_code == 200 else "error")
         if response.status_code != 200:
             raise ResponseUrlError(
                 f"response_url answered {response.status_code}: {str(response.body)[:200]}"
@@ -278,6 +318,10 @@ def _retry_after(response: HttpResponse) -> float:
             except ValueError:
                 break
     return 1.0  # none given (Slack always gives one)
+
+
+def _count_retry(request: HttpRequest, *, webhook: bool, reason: str) -> None:
+    metrics.count_retry(RESPONSE_URL if webhook else _name(request), reason)
 
 
 def _name(request: HttpRequest) -> str:

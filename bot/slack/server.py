@@ -1,5 +1,6 @@
 """The WSGI app ``quotedesk serve`` runs under gunicorn: ``POST /slack/events`` (events, slash
-commands and interactivity, as the manifest names it) and ``GET /healthz``.
+commands and interactivity, as the manifest names it), ``GET /healthz`` and ``GET /metrics``
+(:mod:`bot.slack.metrics`, summed over gunicorn's workers).
 
 Every request to ``/slack/events`` is checked here before Bolt sees it, whatever Bolt's own
 settings: its body is read in bounded memory (413 over ``MAX_BODY``, declared or chunked), its
@@ -27,6 +28,7 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import parse_body
 
+from bot.slack import metrics
 from bot.slack.app import build_app
 from bot.slack.config import SWITCH_INTERVAL, SlackConfig, SlackConfigError
 from bot.slack.retention import HistoryPruner
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = metrics.METRICS_PATH
 # Slack's payloads are far smaller; anything bigger is not from Slack.
 MAX_BODY = 1_000_000
 NO_SECRET = (
@@ -184,6 +187,7 @@ class SlackWsgi:
         ready: Set once the model and the index are loaded; until then /healthz is 503.
         signing_secret: Every request to /slack/events must be signed with it.
         listeners: The app's listener executor, when it is a :class:`ListenerPool`.
+        desk: The desk the app answers from, whose corpus ``/metrics`` describes.
 
     Attributes:
         failed: Why loading failed (/healthz stays 503), or None.
@@ -202,6 +206,7 @@ class SlackWsgi:
         ready: threading.Event,
         signing_secret: str,
         listeners: ListenerPool | None = None,
+        desk: QuoteDesk | None = None,
     ):
         if not signing_secret.strip():
             raise SlackConfigError(NO_SECRET)
@@ -212,14 +217,18 @@ class SlackWsgi:
         self.warmer: threading.Thread | None = None
         self.pruner: HistoryPruner | None = None
         self._secret = signing_secret
+        self.corpus = metrics.CorpusCollector(desk) if desk is not None else None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = WsgiHttpRequest(environ)
+        if request.path == METRICS_PATH and request.method in ("GET", "HEAD"):
+            page, content_type = metrics.render(self.corpus)  # unsigned, as /healthz
+            return _respond(start_response, 200, page, content_type=content_type)
         if request.path == HEALTH_PATH and request.method in ("GET", "HEAD"):
             status, body = self._health()
         elif request.path == EVENTS_PATH and request.method == "POST":
             status, body = self._dispatch(request)
-        elif request.path in (HEALTH_PATH, EVENTS_PATH):
+        elif request.path in (HEALTH_PATH, EVENTS_PATH, METRICS_PATH):
             status, body = 405, "Method Not Allowed"
         else:
             status, body = 404, "Not Found"
@@ -236,6 +245,7 @@ class SlackWsgi:
         try:
             data = read_body(request.environ)
         except Refused as refused:
+            metrics.count_event(metrics.OTHER, "rejected")
             return refused.status, refused.reason
         headers = request.get_headers()
         if not signature_is_valid(
@@ -246,6 +256,7 @@ class SlackWsgi:
         ):
             # Nothing of the request is logged: it is not Slack's, and it may be anything.
             log.info("refused a request without a valid signature (wrong, missing or stale)")
+            metrics.count_event(metrics.OTHER, "rejected")
             return 401, "Unauthorized"
         # Signed with our secret from here on: Slack's, or whoever holds the secret.
         try:
@@ -258,16 +269,21 @@ class SlackWsgi:
             problem = "not UTF-8, JSON or a form"
         if problem is not None:
             log.warning("refused a signed request that is not shaped like Slack's: %s", problem)
+            metrics.count_event(metrics.OTHER, "rejected")
             return 400, "Bad Request"
         response = self.app.dispatch(bolt_request)
         return response.status, response.body
 
 
-def _respond(start_response: StartResponse, status: int, body: str) -> list[bytes]:
+def _respond(
+    start_response: StartResponse, status: int, body: str | bytes, *, content_type: str = ""
+) -> list[bytes]:
     from http import HTTPStatus
 
-    data = body.encode()
-    content_type = "application/json" if body.startswith("{") else "text/plain;charset=utf-8"
+    data = body.encode() if isinstance(body, str) else body
+    if not content_type:
+        json_body = data.startswith(b"{")
+        content_type = "application/json" if json_body else "text/plain;charset=utf-8"
     start_response(
         f"{status} {HTTPStatus(status).phrase}",
         [("content-type", content_type), ("content-length", str(len(data)))],
@@ -297,7 +313,9 @@ def create_wsgi_app(
     listeners = ListenerPool()
     records = BotStore(desk.store)
     app = build_app(config=config, desk=desk, listener_executor=listeners, records=records)
-    wsgi = SlackWsgi(app, ready=ready, signing_secret=config.signing_secret, listeners=listeners)
+    wsgi = SlackWsgi(
+        app, ready=ready, signing_secret=config.signing_secret, listeners=listeners, desk=desk
+    )
     # Each worker prunes: a DELETE of rows already gone costs nothing.
     wsgi.pruner = HistoryPruner(records, days=config.retention_days).start()
 
@@ -331,16 +349,21 @@ def serve(
     before forking, as ``--preload`` would, is not safe with its thread pools.)
     """
     sys.setswitchinterval(SWITCH_INTERVAL)  # before the fork: workers inherit it
-    run_gunicorn(
-        lambda: create_wsgi_app(config=config, settings=settings),
-        gunicorn_options(host=host, port=port, workers=workers, threads=threads),
-    )
+    # Each worker counts into its own files in a fresh directory, which /metrics sums.
+    with metrics.multiprocess():
+        options = gunicorn_options(host=host, port=port, workers=workers, threads=threads)
+        run_gunicorn(
+            lambda: create_wsgi_app(config=config, settings=settings),
+            {**options, "child_exit": metrics.child_exit},
+        )
 
 
 def gunicorn_options(
     *, host: str, port: int, workers: int, threads: int, loglevel: str = "info"
 ) -> dict[str, object]:
     """How ``quotedesk serve`` runs gunicorn (the tests run it the same way)."""
+    from bot.slack.gunicorn_log import GunicornLogger
+
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -349,6 +372,8 @@ def gunicorn_options(
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": loglevel,
+        # Its logs as the process's (text or JSON), no personal data, no query strings.
+        "logger_class": GunicornLogger,
         # The first load of the model can take a while on a small machine.
         "timeout": 120,
         # gunicorn's control socket is one path per user: two servers on a host would clash.

@@ -23,6 +23,7 @@ from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.websocket_client import SocketModeClient as WebSocketClientClient
 
+from bot.slack import metrics
 from bot.slack.app import build_app
 from bot.slack.config import SWITCH_INTERVAL, SlackConfig
 from retrieval import QuoteDesk
@@ -37,15 +38,32 @@ CONCURRENCY = 10
 
 
 class _Client(WebSocketClientClient):
-    """slack_sdk's websocket-client Socket Mode client, with a deadline on pongs.
+    """slack_sdk's websocket-client Socket Mode client, with a deadline on pongs, opening one
+    connection at a time.
 
     slack_sdk starts ``run_forever`` with ``ping_interval`` only, so a connection that goes
     silent (no FIN, no RST) would hang until TCP gives up, many minutes later.
+
+    slack_sdk counts a session as connected only once its socket exists, which is when the
+    session runner (every 0.5 s) has started it: a session just made is "not connected". Its
+    monitor, which first looks the moment ``connect()`` starts it, and the old connection's
+    ``on_close`` after a refresh then each opened another connection, calling the rate-limited
+    ``apps.connections.open`` again. Here a session is connected until it is torn down.
     """
 
     def __init__(self, *, ping_timeout: float, **kwargs: Any):
         self.ping_timeout = ping_timeout
+        self._broken: object | None = None  # a session that failed to run
         super().__init__(**kwargs)
+
+    def is_connected(self) -> bool:
+        """Connected, or connecting: the current session is open or not yet run."""
+        session = self.current_session
+        if session is None or session is self._broken:
+            return False
+        # websocket-client tears a session down (and sets this) when its connection ends;
+        # run_forever clears it when it starts again.
+        return session.sock is not None or not getattr(session, "has_done_teardown", True)
 
     def _run_current_session(self) -> None:
         # slack_sdk's own method, plus ping_timeout; it runs every 0.5 s while not connected.
@@ -66,6 +84,7 @@ class _Client(WebSocketClientClient):
         except Exception as e:
             self.logger.exception(f"Failed to start or stop the current session: {e}")
             # Let the monitor see the broken session and reconnect.
+            self._broken = session
             session.close()
 
 
@@ -118,10 +137,42 @@ class SocketModeHandler(BaseSocketModeHandler):
         return not closer.is_alive()
 
 
-def run_socket_mode(*, config: SlackConfig, desk: QuoteDesk) -> None:
-    """Load the model and index, connect with the app-level token and serve until stopped."""
-    desk.warm()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    app = build_app(config=config, desk=desk)
-    # The app's WebClient opens the connections, so SLACK_API_URL and its retries apply here.
-    SocketModeHandler(app, app_token=config.app_token).start()
+class Health:
+    """``/healthz`` in Socket Mode: 503 while loading, 200 while connected to Slack (or
+    connecting), 503 while not."""
+
+    def __init__(self) -> None:
+        self.handler: SocketModeHandler | None = None
+
+    def __call__(self) -> tuple[int, dict[str, Any]]:
+        if self.handler is None:
+            return 503, {"ok": False, "status": "loading"}
+        if not self.handler.client.is_connected():
+            return 503, {"ok": False, "status": "disconnected"}
+        return 200, {"ok": True, "status": "connected"}
+
+
+def run_socket_mode(
+    *, config: SlackConfig, desk: QuoteDesk, host: str = "0.0.0.0", port: int | None = None
+) -> None:
+    """Load the model and index, connect with the app-level token and serve until stopped.
+
+    With ``port``, ``GET /metrics`` (:mod:`bot.slack.metrics`) and ``GET /healthz``
+    (:class:`Health`) are served on ``host``:``port`` from the start, in a thread.
+    """
+    health = Health()
+    server = None
+    if port is not None:
+        corpus = metrics.CorpusCollector(desk)
+        server = metrics.serve_metrics(host, port, corpus=corpus, health=health)
+    try:
+        desk.warm()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        app = build_app(config=config, desk=desk)
+        # The app's WebClient opens the connections, so SLACK_API_URL and its retries apply.
+        health.handler = SocketModeHandler(app, app_token=config.app_token)
+        health.handler.start()
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()

@@ -167,7 +167,10 @@ def test_when_even_the_note_cannot_be_posted_it_is_logged(
 ) -> None:
     broken = Posts(fail=True)
     deliver(broken, raising(QueryError("since: takes a date")), logger=LOG)  # must not raise
-    assert "could not post this either: since: takes a date" in caplog.text
+    assert "could not post this either (19 characters)" in caplog.text
+    # What it said (the asker's words, here) only where questions may be logged (bot.logs).
+    assert "since: takes a date" not in caplog.messages[-1]
+    assert getattr(caplog.records[-1], "quotedesk_personal", None) == "since: takes a date"
 
 
 def test_answer_leaves_user_errors_to_deliver() -> None:

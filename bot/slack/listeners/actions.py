@@ -17,6 +17,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.logs import personal
 from bot.slack.blocks import (
     ACTION_ASK_AGAIN,
     ACTION_DOWN,
@@ -166,7 +167,7 @@ def register(app: App, *, desk: QuoteDesk, records: BotStore, k: int) -> None:
         try:
             state = AnswerState.parse(action.get("value"))
         except InvalidStateError as error:
-            logger.warning("ignored a button: %s", error)
+            logger.warning("ignored a button not of this bot's", extra=personal(error))
             return
         today = datetime.now(UTC).date()
         reply(

@@ -4,7 +4,8 @@ answered).
 
 Which message is answered, where and from which collections is :mod:`bot.slack.conversation`'s
 to say; a message reaching the bot twice (its mention and its message event) is answered
-once: each claims the message first.
+once: each claims the message first, and finishes the claim once answered. A claim left
+unfinished (its replica died) may be taken over after the claim deadline, as an event's is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -40,8 +42,16 @@ CHANNEL_TYPES = frozenset({"channel", "group"})
 HOME_RECENT = 5
 
 
-def register(app: App, *, desk: QuoteDesk, records: BotStore, k: int) -> None:
-    """Add the event listeners to ``app``, the catch-all last."""
+def register(
+    app: App,
+    *,
+    desk: QuoteDesk,
+    records: BotStore,
+    k: int,
+    claim_deadline: timedelta | None = None,
+) -> None:
+    """Add the event listeners to ``app``, the catch-all last. A message's claim that was
+    never finished is taken over after ``claim_deadline`` (never, without one)."""
 
     def answer_message(
         event: dict[str, Any],
@@ -54,30 +64,35 @@ def register(app: App, *, desk: QuoteDesk, records: BotStore, k: int) -> None:
     ) -> None:
         channel, ts = event["channel"], event["ts"]
         # The message's mention and its message event both reach the bot: one answers.
-        if not records.claim_delivery(message_key(channel, ts)):
+        key = message_key(channel, ts)
+        if not records.claim_delivery(key, deadline=claim_deadline):
             return
-        question, cut = read_question(event.get("text"), bot_user_id=context.bot_user_id)
-        earlier = records.thread_questions(channel, thread_ts) if thread_ts else []
-        asking = Asking(
-            question=question,
-            cut=cut,
-            channel=channel,
-            ts=ts,
-            thread_ts=thread_ts,
-            user=event.get("user"),
-            as_of=day_of(ts),
-            context=tuple(earlier),
-            collections=scope(records, channel),
-            quiet=quiet,
-        )
-        reply(
-            asking,
-            desk=desk,
-            records=records,
-            k=k,
-            post=lambda m: client.chat_postMessage(channel=channel, thread_ts=thread_ts, **m),
-            logger=logger,
-        )
+        try:
+            question, cut = read_question(event.get("text"), bot_user_id=context.bot_user_id)
+            earlier = records.thread_questions(channel, thread_ts) if thread_ts else []
+            asking = Asking(
+                question=question,
+                cut=cut,
+                channel=channel,
+                ts=ts,
+                thread_ts=thread_ts,
+                user=event.get("user"),
+                as_of=day_of(ts),
+                context=tuple(earlier),
+                collections=scope(records, channel),
+                quiet=quiet,
+            )
+            reply(
+                asking,
+                desk=desk,
+                records=records,
+                k=k,
+                post=lambda m: client.chat_postMessage(channel=channel, thread_ts=thread_ts, **m),
+                logger=logger,
+            )
+        finally:
+            # Answered, or failed and apologised: either way done, never to be taken over.
+            records.finish_delivery(key)
 
     @app.event("app_mention")
     def on_mention(

@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.logs import personal
+from bot.slack import metrics
 from bot.slack.blocks import (
     Message,
     answer_message,
@@ -136,14 +139,17 @@ def answer(
         UserError: The question can't be answered as asked (no words, an unreadable filter);
             :func:`deliver` turns it into the usage help or its hint.
     """
-    result = desk.ask(
-        state.question,
-        k=state.k,
-        offset=state.offset,
-        as_of=state.as_of,
-        context=context,
-        collections=collections,
-    )
+    started = time.perf_counter()
+    with metrics.answering():
+        result = desk.ask(
+            state.question,
+            k=state.k,
+            offset=state.offset,
+            as_of=state.as_of,
+            context=context,
+            collections=collections,
+        )
+    metrics.observe_answer(result, time.perf_counter() - started)
     if quiet and not result.answered:
         return None
     return answer_message(
@@ -184,11 +190,14 @@ def deliver(
         _post(aside, usage_message(), logger)
         return Delivered(False)
     except InvalidStateError as error:
-        logger.warning("ignored a button: %s", error)
+        # The value, which holds a question, only where questions may be logged (bot.logs).
+        logger.warning("ignored a button not of this bot's", extra=personal(error))
         _post(aside, apology_message(), logger)
         return Delivered(False)
     except UserError as error:  # the whole family: the asker can act on its message
-        logger.info("not answered, the asker can fix it: %s", error)
+        logger.info(
+            "not answered, the asker can fix it (%s)", type(error).__name__, extra=personal(error)
+        )
         _post(aside, hint_message(str(error)), logger)
         return Delivered(False)
     except Exception:
@@ -214,7 +223,10 @@ def _post(post: Post, message: Message, logger: logging.Logger) -> None:
     try:
         post(message)
     except Exception:
-        logger.exception("could not post this either: %.80s", message.get("text", ""))
+        text = str(message.get("text", ""))
+        logger.exception(
+            "could not post this either (%d characters)", len(text), extra=personal(text[:80])
+        )
 
 
 # --- answering in a conversation, and remembering it ---------------------------------------
