@@ -20,6 +20,9 @@ from retrieval.errors import SourceNotFoundError
 from retrieval.ingest import IngestReport, Progress, ingest
 from retrieval.records import CollectionSummary, StoredText
 from retrieval.search import Indexes, load_indexes
+from retrieval.search.cache import load_saved
+from retrieval.search.cache import save as save_indexes
+from retrieval.search.update import updated
 from retrieval.settings import Settings
 from retrieval.store import Store
 from retrieval.tuning import Mode, RetrievalConfig
@@ -61,8 +64,10 @@ class QuoteDesk:
         self.settings.ensure_data_dir()
         self.store = store or Store(self.settings.database_url)
         self.build_beside = build_beside
-        # Seconds the last load or build of the indexes took (for metrics), None before one.
+        # Seconds the last load, update or build of the indexes took, and which it was
+        # ("updated" in place, else "loaded or built"), for metrics and logs.
         self.last_index_seconds: float | None = None
+        self.last_index_action: str | None = None
         self._encoder = encoder
         self._index: Indexes | None = None
         self._lock = threading.RLock()  # the encoder
@@ -248,12 +253,22 @@ class QuoteDesk:
             return self._load()
 
     def _load(self) -> Indexes:
-        """Load or build the indexes of the corpus now in the database and swap them in
-        (under ``_index_lock``)."""
+        """The indexes of the corpus now in the database, swapped in (under
+        ``_index_lock``): the loaded ones (or those saved for an earlier version) updated in
+        place when the change is small, else loaded from this version's files or built."""
         started = time.perf_counter()
-        fresh = load_indexes(
-            self.store, self.settings.data_dir, self.encoder.dimension, config=self.config
-        )
+        data_dir, dimension = self.settings.data_dir, self.encoder.dimension
+        fresh = None
+        base = self._index
+        if base is None and self.store.passage_count():
+            base = load_saved(data_dir, dimension, config=self.config)
+        if base is not None and base.version != self.store.corpus_version():
+            fresh = updated(base, self.store, config=self.config)
+            if fresh is not None:
+                save_indexes(fresh, data_dir)
+        self.last_index_action = "updated" if fresh is not None else "loaded or built"
+        if fresh is None:
+            fresh = load_indexes(self.store, data_dir, dimension, config=self.config)
         self.last_index_seconds = time.perf_counter() - started
         self._index = fresh
         return fresh

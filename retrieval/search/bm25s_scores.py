@@ -58,6 +58,11 @@ PARAMS_FILE = "params.index.json"
 
 # Per chunk of passages: each (term, row) pair's term, row and count, sorted by term, then row.
 Counts = tuple[np.ndarray, np.ndarray, np.ndarray]
+# Beside bm25s's files: each entry's term frequency and each row's length (see TermScores.tf).
+TF_FILE = "tf.npy"
+LENGTHS_FILE = "lengths.npy"
+# Term frequencies are kept in 16 bits: a word said 65,535 times in one passage counts so.
+TF_MAX = 65_535
 
 
 class TermScores:
@@ -66,9 +71,16 @@ class TermScores:
     ``data`` at the same places their scores; ``vocab`` maps a word (a stem) to its term.
     """
 
-    __slots__ = ("_bm25", "data", "indices", "indptr", "rows", "vocab")
+    __slots__ = ("_bm25", "data", "indices", "indptr", "lengths", "rows", "tf", "vocab")
 
-    def __init__(self, bm25: bm25s.BM25, rows: int):
+    def __init__(
+        self,
+        bm25: bm25s.BM25,
+        rows: int,
+        *,
+        tf: np.ndarray | None = None,
+        lengths: np.ndarray | None = None,
+    ):
         _quiet_bm25s()
         self._bm25 = bm25
         scores = bm25.scores
@@ -77,6 +89,12 @@ class TermScores:
         self.indptr: np.ndarray = scores["indptr"]
         self.vocab: dict[str, int] = bm25.vocab_dict
         self.rows = rows
+        # What the scores were computed from, kept so a small change to the corpus can be
+        # scored anew exactly without counting every passage again (see :meth:`updated`):
+        # each entry's term frequency (beside ``data``), each row's length in words. None in
+        # an index saved before they were kept.
+        self.tf = tf
+        self.lengths = lengths
 
     @classmethod
     def from_counts(
@@ -98,6 +116,7 @@ class TermScores:
         np.cumsum(df, out=indptr[1:])
         data = np.empty(int(indptr[-1]), dtype=np.float32)
         indices = np.empty(int(indptr[-1]), dtype=np.int32)
+        counts = np.empty(int(indptr[-1]), dtype=np.uint16)
         filled = indptr[:-1].copy()  # where each term's next entry goes
         while chunks:
             terms, rows, tf = chunks.pop(0)
@@ -108,13 +127,44 @@ class TermScores:
             at = filled[terms] + (np.arange(len(terms)) - chunk_start[terms])
             data[at] = idf[terms] * tfc
             indices[at] = rows
+            counts[at] = np.minimum(tf, TF_MAX)
             filled += chunk_df
         bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
         bm25.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": n_docs}
         bm25.vocab_dict = dict(vocab)
         bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
         bm25.nonoccurrence_array = None
-        return cls(bm25, n_docs)
+        return cls(bm25, n_docs, tf=counts, lengths=lengths.astype(np.int32))
+
+    def updated(
+        self, keep: np.ndarray, added: Counts, added_lengths: np.ndarray, vocab: dict[str, int]
+    ) -> TermScores:
+        """The scores of this index's rows where ``keep`` (a mask over rows) holds, in their
+        order, then of ``added`` rows (their counts, rows numbered from 0, sorted by term then
+        row; terms of ``vocab``, which extends this one's): the same scores a build over the
+        same rows would give, without counting the kept rows' words again.
+
+        Raises:
+            ValueError: This index was saved without its term frequencies.
+        """
+        if self.tf is None or self.lengths is None:
+            raise ValueError("this index keeps no term frequencies: build it anew")
+        indptr, indices = np.asarray(self.indptr), np.asarray(self.indices)
+        terms = np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr))
+        kept = keep[indices]
+        # Kept rows keep their order, renumbered; added rows come after them.
+        renumbered = (np.cumsum(keep) - 1).astype(np.int32)
+        n_kept = int(keep.sum())
+        new_terms, new_rows, new_tf = added
+        all_terms = np.concatenate([terms[kept], new_terms.astype(np.int32)])
+        all_rows = np.concatenate([renumbered[indices[kept]], new_rows.astype(np.int32) + n_kept])
+        all_tf = np.concatenate([np.asarray(self.tf)[kept].astype(np.float32), new_tf])
+        # Each term's rows ascend on both sides and added rows follow kept ones: a stable
+        # sort by term alone gives term-then-row order.
+        order = np.argsort(all_terms, kind="stable")
+        lengths = np.concatenate([np.asarray(self.lengths)[keep], added_lengths]).astype(np.int64)
+        chunk = (all_terms[order], all_rows[order], all_tf[order])
+        return TermScores.from_counts([chunk], lengths, vocab)
 
     @property
     def nbytes(self) -> int:
@@ -149,8 +199,11 @@ class TermScores:
         return rows[0], scores[0]
 
     def save(self, folder: Path) -> None:
-        """Write bm25s's files into ``folder``."""
+        """Write bm25s's files into ``folder``, and the term frequencies and row lengths."""
         self._bm25.save(folder, show_progress=False)
+        if self.tf is not None and self.lengths is not None:
+            np.save(folder / TF_FILE, np.asarray(self.tf))
+            np.save(folder / LENGTHS_FILE, np.asarray(self.lengths))
 
     @classmethod
     def load(cls, folder: Path, *, mmap: bool = True) -> TermScores:
@@ -181,4 +234,10 @@ class TermScores:
         # plain slice, and a search slices about a hundred.
         for name in ("data", "indices", "indptr"):
             scores[name] = np.asarray(scores[name])
-        return cls(bm25, rows)
+        tf = lengths = None
+        if (folder / TF_FILE).exists() and (folder / LENGTHS_FILE).exists():
+            tf = np.load(folder / TF_FILE, mmap_mode="r" if mmap else None)
+            lengths = np.load(folder / LENGTHS_FILE, mmap_mode="r" if mmap else None)
+            if len(tf) != len(scores["data"]) or len(lengths) != rows:
+                raise ValueError("the index's term frequencies do not agree with its scores")
+        return cls(bm25, rows, tf=tf, lengths=lengths)

@@ -93,6 +93,50 @@ class VectorIndex:
         built.tune(config)
         return built
 
+    def updated(
+        self,
+        removed: np.ndarray,
+        added: np.ndarray,
+        vectors: np.ndarray,
+        *,
+        version: str | None,
+        config: RetrievalConfig | None = None,
+    ) -> VectorIndex:
+        """A copy without the ``removed`` passage ids and with the ``added`` ones (their
+        ``vectors``); an IVF index keeps its trained lists (see :func:`needs_training`). This
+        one is left as it is: questions go on searching it meanwhile.
+
+        Raises:
+            ValueError: The kind of index cannot remove ids (HNSW): build it anew.
+        """
+        if self.kind == HNSW and len(removed):
+            raise ValueError("an HNSW index cannot remove passages: build it anew")
+        index = faiss.clone_index(self.faiss_index)
+        if len(removed):
+            gone = np.ascontiguousarray(removed, dtype=np.int64)
+            index.remove_ids(faiss.IDSelectorBatch(len(gone), faiss.swig_ptr(gone)))
+        if len(added):
+            index.add_with_ids(
+                np.ascontiguousarray(vectors, dtype=np.float32),
+                np.ascontiguousarray(added, dtype=np.int64),
+            )
+        copy = VectorIndex(index, version)
+        copy.tune(config or RetrievalConfig())
+        return copy
+
+    def needs_training(self, passages: int, config: RetrievalConfig) -> bool:
+        """Whether an index for ``passages`` should be built anew rather than updated: the
+        corpus has grown or shrunk into another kind (:func:`choose_kind`), or, for IVF, so
+        far that the lists trained for it are ``config.ivf_retrain_factor`` times too few or
+        too many for its size."""
+        if choose_kind(passages, config) != self.kind:
+            return True
+        inner = _inner(self.faiss_index)
+        if not isinstance(inner, faiss.IndexIVF):
+            return False
+        ratio = ivf_lists(passages, config) / max(1, inner.nlist)
+        return not 1 / config.ivf_retrain_factor <= ratio <= config.ivf_retrain_factor
+
     def tune(self, config: RetrievalConfig) -> None:
         """Apply the configuration's search settings (a loaded file keeps those it was saved
         with otherwise)."""

@@ -41,6 +41,8 @@ FLOOR_ABOVE = 65_536
 FLOOR_STRIDE = 16
 # The passage ids, beside bm25s's files in a saved index.
 IDS_FILE = "ids.npy"
+# Each row's passage fingerprint (see LexicalIndex.fingerprints).
+FINGERPRINTS_FILE = "fingerprints.npy"
 # Each row's title-only terms (see LexicalIndex.title_only), when the index knows them.
 TITLE_STARTS_FILE = "title_only_starts.npy"
 TITLE_TERMS_FILE = "title_only_terms.npy"
@@ -66,6 +68,9 @@ class LexicalIndex:
     # what tells the words of a passage's text from those of its title, which the index
     # holds together. None when built from texts alone (or saved before it was kept).
     title_only: tuple[np.ndarray, np.ndarray] | None = None
+    # Per row, what its passage was when indexed (Store.passage_fingerprints): a passage id
+    # the database gave to another passage since is told apart. None when not known.
+    fingerprints: np.ndarray | None = None
     # Whether ids ascend (an index built from the database does): rows found by bisection.
     _ascending: bool | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -212,6 +217,46 @@ class LexicalIndex:
                     counts[position] -= sum(term in terms for term in only)
         return counts
 
+    def updated(
+        self,
+        keep: np.ndarray,
+        added: Sequence[tuple[int, str | None, str]],
+        *,
+        fingerprints: np.ndarray,
+        version: str | None,
+    ) -> LexicalIndex:
+        """This index with only the rows where ``keep`` holds, then the ``added`` passages
+        (``(passage id, document title, text)``, ids above every kept one, ascending): BM25
+        scores exactly as a build over the same passages gives them, counting the words of
+        the added passages alone. ``fingerprints``: every row's, after the change.
+
+        Raises:
+            ValueError: The index cannot be updated so (no term frequencies or titles kept,
+                or added ids that do not follow the kept ones): build it anew.
+        """
+        if self.scores is None or self.title_only is None:
+            raise ValueError("an empty index, or one without titles kept: build it anew")
+        ids = np.concatenate(
+            [np.asarray(self.ids)[keep], np.asarray([a[0] for a in added], dtype=np.int64)]
+        )
+        if len(ids) > 1 and not np.all(ids[1:] > ids[:-1]):
+            raise ValueError("added passages do not follow the kept ones: build it anew")
+        builder = _Builder(stems=self.scores.vocab)
+        if added:
+            builder.add(
+                [lexical_text(title, text) for _, title, text in added],
+                title_words=[_title_words(title) for _, title, _ in added],
+            )
+        counts, lengths = builder.counts()
+        scores = self.scores.updated(keep, counts, lengths, builder.vocab)
+        return LexicalIndex(
+            scores,
+            ids,
+            version,
+            _kept_title_only(self.title_only, keep, builder.title_only()),
+            np.asarray(fingerprints, dtype=np.int64),
+        )
+
     def _rows(self, wanted: np.ndarray) -> np.ndarray:
         """The row of each passage id in this index, -1 where it has none."""
         ids = self.ids
@@ -234,6 +279,8 @@ class LexicalIndex:
         try:
             self.scores.save(tmp)
             np.save(tmp / IDS_FILE, np.asarray(self.ids, dtype=np.int64))
+            if self.fingerprints is not None:
+                np.save(tmp / FINGERPRINTS_FILE, np.asarray(self.fingerprints, dtype=np.int64))
             if self.title_only is not None:
                 np.save(tmp / TITLE_STARTS_FILE, np.asarray(self.title_only[0], dtype=np.int64))
                 np.save(tmp / TITLE_TERMS_FILE, np.asarray(self.title_only[1], dtype=np.int32))
@@ -261,6 +308,11 @@ class LexicalIndex:
                     np.asarray(np.load(path / TITLE_STARTS_FILE, mmap_mode="r" if mmap else None)),
                     np.asarray(np.load(path / TITLE_TERMS_FILE, mmap_mode="r" if mmap else None)),
                 )
+            fingerprints = None
+            if (path / FINGERPRINTS_FILE).exists():
+                fingerprints = np.asarray(np.load(path / FINGERPRINTS_FILE))
+                if fingerprints.shape != ids.shape:
+                    raise ValueError("the index's fingerprints do not agree with its ids")
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a lexical index: {exc}") from exc
         if (
@@ -275,7 +327,7 @@ class LexicalIndex:
             )
         ):
             raise ValueError("the index's arrays do not agree with each other")
-        return cls(scores, np.asarray(ids), version, title_only)
+        return cls(scores, np.asarray(ids), version, title_only, fingerprints)
 
 
 def _title_words(title: str | None) -> int:
@@ -300,7 +352,7 @@ def _floor(scores: np.ndarray, k: int) -> np.float32:
 class _Builder:
     """Counts terms chunk by chunk (pass one), then scores them into bm25s's CSC arrays."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stems: dict[str, int] | None = None) -> None:
         # Surface words get ids in order of first sight, stop words first (-1 once stemmed).
         self._surface: collections.defaultdict[str, int] = collections.defaultdict(
             itertools.count().__next__
@@ -308,7 +360,8 @@ class _Builder:
         for word in ENGLISH.stop_words:
             self._surface[word]  # noqa: B018 - the lookup assigns the next id
         self._to_stem = np.full(len(ENGLISH.stop_words), -1, dtype=np.int32)
-        self._stems: dict[str, int] = {}
+        # Terms already numbered (an index being updated): theirs are kept, new ones follow.
+        self._stems: dict[str, int] = dict(stems or {})
         self._chunks: list[Counts] = []
         self._lengths: list[np.ndarray] = []
         self._rows = 0
@@ -399,6 +452,38 @@ class _Builder:
     def finish(self) -> TermScores:
         return TermScores.from_counts(self._chunks, np.concatenate(self._lengths), self._stems)
 
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self._stems
+
+    def counts(self) -> tuple[Counts, np.ndarray]:
+        """Every counted (term, row, frequency), sorted by term then row, and each row's
+        length: what :meth:`TermScores.updated` takes."""
+        if not self._chunks:
+            empty = np.zeros(0, dtype=np.int32)
+            return (empty, empty, np.zeros(0, dtype=np.float32)), np.zeros(0, dtype=np.int64)
+        terms = np.concatenate([c[0] for c in self._chunks])
+        rows = np.concatenate([c[1] for c in self._chunks])
+        tf = np.concatenate([c[2] for c in self._chunks])
+        order = np.lexsort((rows, terms))
+        return (terms[order], rows[order], tf[order]), np.concatenate(self._lengths)
+
+
+def _kept_title_only(
+    old: tuple[np.ndarray, np.ndarray],
+    keep: np.ndarray,
+    added: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row pointers and terms of the title-only terms of the kept rows, then the added ones."""
+    starts, terms = np.asarray(old[0]), np.asarray(old[1])
+    per_row = np.diff(starts)
+    kept_terms = terms[np.repeat(keep, per_row)]
+    added_starts, added_terms = added if added is not None else (np.zeros(1, np.int64), terms[:0])
+    counts = np.concatenate([per_row[keep], np.diff(added_starts)])
+    new_starts = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=new_starts[1:])
+    return new_starts, np.concatenate([kept_terms, np.asarray(added_terms, dtype=terms.dtype)])
+
 
 def lexical_path(data_dir: Path, version: str | None) -> Path:
     """The folder of the saved lexical index for a corpus version (beside the FAISS file)."""
@@ -440,6 +525,9 @@ def load_or_build(store: Store, data_dir: Path) -> LexicalIndex:
             expected,
         )
     index = rebuild(store, version=version)
+    ids, fingerprints = store.passage_fingerprints()
+    if np.array_equal(ids, index.ids):
+        index.fingerprints = fingerprints  # what lets a small change update it in place
     if store.corpus_version() != version or index.scores is None:
         # An ingest went live while this was built (what it holds is neither version), or
         # there is nothing to save.

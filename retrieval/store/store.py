@@ -47,6 +47,8 @@ from retrieval.store.schema import (
 log = logging.getLogger(__name__)
 
 CORPUS_VERSION = "corpus_version"
+# A prime below 2**63: passage fingerprints fit an int64.
+_P61 = 2**61 - 1
 # Tries at making an ingest live when another one publishes documents of the same names.
 PUBLISH_ATTEMPTS = 3
 # The tables an ingest writes, whose planner statistics are refreshed after one that changed
@@ -148,6 +150,30 @@ class Store:
         for rows in self._passage_pages(query, batch):
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             yield ids, np.vstack([bytes_vector(r[1]) for r in rows])
+
+    def passage_fingerprints(self, batch: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+        """Every live passage's id, ascending, and its fingerprint: a number that changes
+        when the id is given to another passage (its document's content, its span), so an
+        index can tell which of its passages are still the same.
+
+        Example:
+            >>> store = Store("sqlite:///:memory:")
+            >>> store.passage_fingerprints()[0].tolist()
+            []
+        """
+        query = (
+            select(PassageRow.id, PassageRow.start, PassageRow.end, DocumentRow.content_hash)
+            .join(DocumentRow)
+            .where(_live())
+        )
+        ids: list[int] = []
+        prints: list[int] = []
+        for rows in self._passage_pages(query, batch):
+            for pid, start, end, digest in rows:
+                ids.append(int(pid))
+                # Stable across processes (unlike hash()): it is saved with the index.
+                prints.append((int(digest[:12], 16) * 1_000_003 + start * 65_537 + end) % _P61)
+        return np.asarray(ids, dtype=np.int64), np.asarray(prints, dtype=np.int64)
 
     def passage_texts(self, batch: int = 10_000) -> Iterator[tuple[int, str | None, str]]:
         """(passage id, document title, passage text) for every passage, by id."""
