@@ -264,13 +264,16 @@ class QuoteDesk:
             base = load_saved(data_dir, dimension, config=self.config)
         if base is not None and base.version != self.store.corpus_version():
             fresh = updated(base, self.store, config=self.config)
-            if fresh is not None:
-                save_indexes(fresh, data_dir)
         self.last_index_action = "updated" if fresh is not None else "loaded or built"
         if fresh is None:
             fresh = load_indexes(self.store, data_dir, dimension, config=self.config)
+            self.last_index_seconds = time.perf_counter() - started
+            self._index = fresh
+            return fresh
+        # Answering from them first; saving them (hundreds of MB at a million passages) after.
         self.last_index_seconds = time.perf_counter() - started
         self._index = fresh
+        save_indexes(fresh, data_dir)
         return fresh
 
     def _build_beside(self) -> None:

@@ -22,17 +22,22 @@ HELD = 5.0
 
 
 class HeldBuild:
-    """``load_indexes`` that waits for ``go`` (at most ``HELD`` s) before building."""
+    """The engine's ways to new indexes (an update in place, a load or a build), each waiting
+    for ``go`` (at most ``HELD`` s) first."""
 
-    def __init__(self) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.go = threading.Event()
         self.started = threading.Event()
-        self.real = engine.load_indexes
+        for name in ("updated", "load_indexes"):
+            monkeypatch.setattr(engine, name, self.held(getattr(engine, name)))
 
-    def __call__(self, *args: Any, **kw: Any) -> Any:
-        self.started.set()
-        self.go.wait(HELD)
-        return self.real(*args, **kw)
+    def held(self, real: Any) -> Any:
+        def wait_then(*args: Any, **kw: Any) -> Any:
+            self.started.set()
+            self.go.wait(HELD)
+            return real(*args, **kw)
+
+        return wait_then
 
 
 @pytest.mark.slow
@@ -50,8 +55,7 @@ def test_no_question_waits_for_a_build_and_the_swap_shows_the_new_documents(
     (corpus / "new.txt").write_text("The lighthouse keeper counted 412 seagulls on Tuesday.\n")
     writer.ingest(corpus)
 
-    held = HeldBuild()
-    monkeypatch.setattr(engine, "load_indexes", held)
+    held = HeldBuild(monkeypatch)
     started = time.perf_counter()
     during = [serving.ask(question) for question in (SEAGULLS, BAKU, SEAGULLS)]
     waited = time.perf_counter() - started
@@ -94,6 +98,7 @@ def test_a_failed_build_leaves_the_loaded_indexes_answering(
     def broken(*_args: Any, **_kw: Any) -> Any:
         raise OSError("disk full")
 
+    monkeypatch.setattr(engine, "updated", broken)
     monkeypatch.setattr(engine, "load_indexes", broken)
     assert serving.ask(BAKU).answered
     assert serving.wait_for_indexes(30)
