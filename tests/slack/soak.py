@@ -31,6 +31,7 @@ import random
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -97,6 +98,10 @@ class SoakResult:
     max_ms: float = 0.0
     memory: list[Memory] = field(default_factory=list)
     max_rss_growth_pct: float = MAX_RSS_GROWTH
+    # What the replicas' /metrics counted during the run (the sum of both, end minus start):
+    # events handled and dropped as duplicates, questions answered or abstained, messages
+    # posted. Each must equal what was sent and seen.
+    counted: dict[str, float] = field(default_factory=dict)
 
     @property
     def acks_per_s(self) -> float:
@@ -123,6 +128,16 @@ class SoakResult:
         for m in self.memory:
             if m.growth_pct >= self.max_rss_growth_pct:
                 found.append(f"{m.replica}: resident memory grew {m.growth_pct:.1f} %")
+        if self.counted:
+            expected = {
+                "events handled": self.events,
+                "duplicates dropped": self.retries,
+                "questions": self.answered,
+                "messages posted": self.replies,
+            }
+            for name, value in expected.items():
+                if self.counted.get(name) != value:
+                    found.append(f"/metrics counted {self.counted.get(name)} {name}, not {value}")
         return found
 
     def to_dict(self) -> dict[str, object]:
@@ -168,6 +183,7 @@ class SoakResult:
             )
             for m in self.memory
         ]
+        rows += [(f"/metrics: {name}", f"{value:g}") for name, value in self.counted.items()]
         width = max(len(name) for name, _ in rows)
         across = max(len(value) for _, value in rows)
         lines = [
@@ -315,6 +331,7 @@ def soak(
         return sent
 
     say(f"warming up with {warm_count} events")
+    before = scrape(replicas)
     first_request = time.monotonic()
     sent = send(deliveries[0])
     settle(slack, phases[0], timeout=max(0.0, deadline - time.monotonic()))
@@ -324,6 +341,8 @@ def soak(
     say("waiting for the answers…")
     seen = settle(slack, batch, timeout=max(0.0, deadline - time.monotonic()))
     end = [replica.rss_kib() for replica in replicas]
+    after = scrape(replicas)
+    result.counted = {name: after[name] - before.get(name, 0.0) for name in after}
 
     for replica in replicas:
         if not replica.alive():
@@ -351,6 +370,37 @@ def soak(
         Memory(r.name, w / 1024, e / 1024) for r, w, e in zip(replicas, warm, end, strict=True)
     ]
     return result
+
+
+# What the soak reads from /metrics: (name, its sample's family and labels).
+COUNTED = {
+    "events handled": ("quotedesk_slack_events_total", {"outcome": "handled"}),
+    "duplicates dropped": ("quotedesk_slack_events_total", {"outcome": "duplicate"}),
+    "questions": ("quotedesk_questions_total", {}),
+    "messages posted": (
+        "quotedesk_slack_api_calls_total",
+        {"method": "chat.postMessage", "outcome": "ok"},
+    ),
+}
+
+
+def scrape(replicas: Sequence[Replica]) -> dict[str, float]:
+    """The counters of :data:`COUNTED`, summed over every replica's ``/metrics``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    totals = dict.fromkeys(COUNTED, 0.0)
+    for replica in replicas:
+        with urllib.request.urlopen(replica.url + "/metrics", timeout=20) as response:
+            text = response.read().decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                for name, (metric, labels) in COUNTED.items():
+                    wanted = sample.name == metric and all(
+                        sample.labels.get(k) == v for k, v in labels.items()
+                    )
+                    if wanted:
+                        totals[name] += sample.value
+    return totals
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -101,6 +101,13 @@ def test_reduced_soak_has_no_errors_duplicates_or_losses(
     assert result.replicas_died == 0
     assert result.answered == result.replies == result.events == 200
     assert result.retries > 0 and result.requests == 200 + result.retries
+    # What the replicas' /metrics counted agrees with what was sent and seen, exactly.
+    assert result.counted == {
+        "events handled": 200,
+        "duplicates dropped": result.retries,
+        "questions": 200,
+        "messages posted": 200,
+    }
 
 
 # --- serve's first ingest, when replicas start together (no processes) ---------------------
