@@ -122,8 +122,11 @@ class RetrievalConfig:
     # An IVF index is updated in place (new passages added to the lists trained before) until
     # the corpus it was trained for has grown or shrunk so far that the lists it would get now
     # are this many times more or fewer (the corpus 4 times larger or smaller: lists follow
-    # its square root); then it is trained anew, in the background. quotedesk bench's "change"
-    # step measures recall@10 after 20 small changes.
+    # its square root); then it is trained anew, in the background. Recall is not what runs
+    # out: trained on 250,000 passages of the bench's fill and grown to a million, recall@10
+    # against exact search stayed 0.974-0.980 (questions) and 0.980-0.988 (held-out passages)
+    # at 1.5, 2, 3 and 4 times, where one trained at a million gets 0.974 / 0.992; the lists
+    # grow longer, so each probe reads more (twice as much at 4 times), and that is bounded.
     ivf_retrain_factor: float = 2.0
     # A change to the corpus of at most this many passages, or this share of it, updates the
     # indexes in place (seconds at a million passages); a larger one builds them anew.

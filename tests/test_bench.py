@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.bench import fill, report
-from bot.bench.run import DEFAULT_QUESTIONS, Bench, Plan, label, recall_at
+from bot.bench.run import DEFAULT_QUESTIONS, Bench, Plan, label, recall_at, smoke_plan
 from retrieval import QuoteDesk
 from tests.helpers import FAKE_CONFIG, ROOT, SEEDS, FakeEncoder, copy_data_dir, open_desk
 
@@ -110,6 +111,52 @@ def test_the_scale_stage_measures_every_kind_against_exact_search(
     work = tmp_path / "work" / "scale"
     assert len(list(work.glob("index-*.faiss"))) == 1 and len(list(work.glob("lexical-*"))) == 1
     assert any("store filled to 800 passages" in line for line in said)
+
+
+@pytest.mark.slow  # another process answers for the step's time (about half a minute)
+def test_the_smoke_plans_change_step_reports_its_rows(source: QuoteDesk, tmp_path: Path) -> None:
+    plan = smoke_plan(SEEDS, [])
+    assert plan.change_size == max(plan.sizes)
+    result = report.Report(command="test", machine={})
+    said: list[str] = []
+    bench = Bench(
+        plan, tmp_path / "work", result, say=said.append, seeds=SEEDS, encoder=FakeEncoder()
+    )
+    bench.config = FAKE_CONFIG  # the fake encoder's cosines are small
+    # What the query stage leaves: the store at the size, its index files in the data dir.
+    desk = bench.desk("scale")
+    pool = fill.RealPool.from_store(source.store)
+    fill.Filler(desk.store, pool).fill_to(plan.change_size)
+    desk.warm()
+    questions = list(plan.questions)
+    queries = np.vstack([bench.encoder.encode(questions), fill.held_out_queries(pool.vectors, 20)])
+    started = time.perf_counter()
+    bench.change(plan.change_size, desk.store, pool, questions, queries)
+    assert time.perf_counter() - started < plan.change_seconds + 15
+    rows = {row.name.split(":")[0]: row for row in result.rows if row.section == "change 2k"}
+    assert len(rows) == len(result.rows) == 9, [row.name for row in result.rows]
+    added = rows["add 100 passages (5 new documents)"]
+    assert added.unit == "ms" and added.value and added.baseline and added.target == "<= 100 ms"
+    quoted = rows["add"]
+    assert quoted.value is not None and quoted.met, quoted
+    assert rows["questions that failed, through every change"].value == 0
+    removed = rows["remove those 100 passages"]
+    assert removed.value == 0 and removed.baseline and removed.met, removed
+    assert rows["remove"].unit == "ms"
+    assert "6 changes in a row (adds and removes of 100 passages in turn)" in rows
+    recall = rows["after 8 changes"]
+    assert recall.value == 1.0 and recall.met  # exact search at 2k: the same neighbours
+    assert (
+        "the desk"
+        in rows[
+            "the replica's index loads, builds or updates (desk.last_index_seconds), longest of 8"
+        ].note
+        or "desk."
+        in rows[
+            "the replica's index loads, builds or updates (desk.last_index_seconds), longest of 8"
+        ].note
+    )
+    assert any("replica ready" in line for line in said)
 
 
 @pytest.mark.slow  # draws the chart

@@ -132,6 +132,8 @@ def machine() -> dict[str, Any]:
 def _number(value: float | None, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if isinstance(value, int):  # a count
+        return f"{value:,} {unit}".rstrip()
     if unit == "x":
         return f"{value:.2f}x"
     if unit in ("", "recall"):

@@ -15,7 +15,8 @@ Stages, in order:
    answer formatted; exact search (flat) is the baseline of each kind. BM25 is built from the
    database, saved, and loaded memory-mapped.
    At one size the Home tab is built as its listener builds it, cold and warm, against the
-   ``/sources`` reply (:mod:`bot.bench.home`).
+   ``/sources`` reply (:mod:`bot.bench.home`). At one size (the largest) small changes are
+   ingested while a replica in another process answers (:mod:`bot.bench.changes`).
 4. **serve** (at one size): ``quotedesk serve`` from launch to a healthy ``/healthz``, then
    signed Slack events at a concurrency against it, with the stand-in Web API; health checks
    at the same concurrency are the baseline.
@@ -44,7 +45,7 @@ import numpy as np
 from rich.console import Console
 
 from bot import terminal
-from bot.bench import fill, formats, home, load, procs
+from bot.bench import changes, fill, formats, home, load, procs
 from bot.bench.report import Point, Report, Row
 from retrieval import offline
 from retrieval.embedder import Encoder, packaged_model_path
@@ -148,6 +149,12 @@ class Plan:
     serve_size: int | None = None
     # The size the Home tab is built at (bot/bench/home.py).
     home_size: int | None = None
+    # The size small changes are made at while a replica answers (bot/bench/changes.py):
+    # passages each adds or removes, changes in a row after the first two, the step's budget.
+    change_size: int | None = None
+    change_passages: int = 1_000
+    change_rounds: int = 20
+    change_seconds: float = 480.0
     events: int = 400
     event_seconds: float = 20.0
     concurrency: int = 16
@@ -172,6 +179,7 @@ def full_plan(corpus: Path, questions: Sequence[str]) -> Plan:
         pq_max=10_000,
         serve_size=100_000,
         home_size=100_000,
+        change_size=1_000_000,
         questions=tuple(questions) or DEFAULT_QUESTIONS,
     )
 
@@ -189,6 +197,10 @@ def smoke_plan(corpus: Path, questions: Sequence[str]) -> Plan:
         warmup_asks=1,
         serve_size=2_000,
         home_size=2_000,
+        change_size=2_000,
+        change_passages=100,
+        change_rounds=6,
+        change_seconds=30.0,
         events=32,
         event_seconds=5.0,
         bm25s_max=2_000,
@@ -238,6 +250,11 @@ class Bench:
         # QUOTEDESK_MODEL_CACHE, read as every desk reads it, when set.
         self.models = Settings.resolve(data_dir=work).model_cache or work / "models"
         self.child_env = {"QUOTEDESK_MODEL_CACHE": str(self.models)}
+        # A replica (the change step's other process) makes an encoder of the class given
+        # here (a test's fake); else it loads the one its settings name.
+        self.replica_encoder = (
+            None if encoder is None else f"{type(encoder).__module__}:{type(encoder).__qualname__}"
+        )
 
     # Helpers
 
@@ -426,6 +443,12 @@ class Bench:
             )
             self.stage(f"query {label(size)}", measure)
             gc.collect()
+            if size == self.plan.change_size:
+                change = functools.partial(
+                    self.change, size, store, pool, questions, recall_queries
+                )
+                self.stage(f"change {label(size)}", change)
+                gc.collect()
 
     def one_size(
         self,
@@ -788,6 +811,40 @@ class Bench:
             add=self.report.add,
             log=self.log,
             runs=self.plan.cold_runs + 2,
+        )
+
+    def change(
+        self,
+        size: int,
+        store: Store,
+        pool: fill.RealPool,
+        questions: list[str],
+        recall_queries: np.ndarray,
+    ) -> None:
+        """Small changes ingested while a replica answers (bot/bench/changes.py), on the store
+        and the index files the query stage left."""
+        section = f"change {label(size)}"
+        plan = self.plan
+        self.log(
+            f"{section}: adds and removes of {plan.change_passages:,} passages while a replica "
+            f"answers {changes.RATE:g} questions a second"
+        )
+        changes.bench_changes(
+            section,
+            store=store,
+            data_dir=self.work / "scale",
+            work=self.work / "changes",
+            encoder=self.encoder,
+            config=self.config,
+            pool=pool,
+            questions=questions,
+            recall_queries=recall_queries,
+            plan=changes.ChangePlan(plan.change_passages, plan.change_rounds, plan.change_seconds),
+            models=self.models,
+            env=self.child_env,
+            add=self.report.add,
+            log=self.log,
+            encoder_class=self.replica_encoder,
         )
 
     # 4. Serve
