@@ -47,6 +47,7 @@ from rich.console import Console
 from bot import terminal
 from bot.bench import changes, fill, formats, home, load, procs
 from bot.bench.report import Point, Report, Row
+from bot.bench.vectors import read_vectors, recall_at
 from retrieval import offline
 from retrieval.embedder import Encoder, packaged_model_path
 from retrieval.engine import QuoteDesk
@@ -154,7 +155,7 @@ class Plan:
     change_size: int | None = None
     change_passages: int = 1_000
     change_rounds: int = 20
-    change_seconds: float = 480.0
+    change_seconds: float = 780.0
     events: int = 400
     event_seconds: float = 20.0
     concurrency: int = 16
@@ -199,7 +200,7 @@ def smoke_plan(corpus: Path, questions: Sequence[str]) -> Plan:
         home_size=2_000,
         change_size=2_000,
         change_passages=100,
-        change_rounds=6,
+        change_rounds=10,
         change_seconds=30.0,
         events=32,
         event_seconds=5.0,
@@ -974,19 +975,6 @@ class Bench:
             return None
 
 
-def read_vectors(store: Store, dimension: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every passage id and vector in the store, read into arrays made once."""
-    count = store.passage_count()
-    ids = np.empty(count, dtype=np.int64)
-    vectors = np.empty((count, dimension), dtype=np.float32)
-    at = 0
-    for batch_ids, batch_vectors in store.embeddings():
-        ids[at : at + len(batch_ids)] = batch_ids
-        vectors[at : at + len(batch_ids)] = batch_vectors
-        at += len(batch_ids)
-    return ids[:at], vectors[:at]
-
-
 def baseline_sample(blocks: list[str], size: int | None) -> list[str]:
     """``size`` of ``blocks`` drawn at random with a fixed seed (all of them when ``None`` or
     when there are no more), in their order."""
@@ -1023,15 +1011,6 @@ def bm25s_search(index: LexicalIndex, query: str, k: int) -> object:
     if index.scores is None:
         return None
     return index.scores.bm25s_retrieve(tokenize([query])[0], k)
-
-
-def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
-    """Mean share of each query's true nearest ids found (recall@k, k = the columns)."""
-    hits = [
-        len(set(f[f >= 0].tolist()) & set(t[t >= 0].tolist())) / max(1, (t >= 0).sum())
-        for f, t in zip(found, truth, strict=True)
-    ]
-    return float(np.mean(hits)) if hits else float("nan")
 
 
 def label(size: int) -> str:

@@ -72,9 +72,9 @@ def bench(
     newsroom: Path | None,
     work_dir: Path | None,
 ) -> None:
-    """Measure ingest, answers from 10k to 1M passages, start-up and Slack over HTTP, each
-    beside a baseline measured in the same run; prints a table (a full run takes up to 20
-    minutes on two cores)."""
+    """Measure ingest, answers from 10k to 1M passages, small corpus changes under a replica
+    answering, start-up and Slack over HTTP, each beside a baseline measured in the same run;
+    prints a table (a full run takes up to half an hour on two cores)."""
     from bot.bench import report as reporting
     from bot.bench import run
 
