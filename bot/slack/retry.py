@@ -138,8 +138,30 @@ class RateLimitRetry(RateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
-class ServerErrorRetry(ServerErrorRetryHandler):
+class _Counted(RetryHandler):
+    """A retry handler whose every retry is counted (``/metrics``) under ``reason``."""
+
+    reason = ""
+    webhook = False
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        _count_retry(request, webhook=self.webhook, reason=self.reason)
+        super().prepare_for_next_attempt(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class ServerErrorRetry(_Counted, ServerErrorRetryHandler):
     """5xx: 503 always (nothing was done); 500, 502 and 504 for idempotent calls only."""
+
+    reason = "server_error"
 
     def __init__(self, *, webhook: bool = False):
         super().__init__(max_retry_count=MAX_RETRIES, interval_calculator=_backoff())
@@ -159,27 +181,16 @@ class ServerErrorRetry(ServerErrorRetryHandler):
             return True
         return response.status_code in (500, 502, 504) and idempotent(request, webhook=self.webhook)
 
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        _count_retry(request, webhook=self.webhook, reason="server_error")
-        super().prepare_for_next_attempt(
-            state=state, request=request, response=response, error=error
-        )
 
-
-class ConnectionRetry(ConnectionErrorRetryHandler):
+class ConnectionRetry(_Counted, ConnectionErrorRetryHandler):
     """Connection errors and timeouts: before the request was sent, always; after, for
     idempotent calls only.
 
     slack_sdk's own handler (the default) retries a connection reset or closed while waiting
     for the answer to ``chat.postMessage``: a duplicate whenever Slack had posted.
     """
+
+    reason = "connection"
 
     def __init__(self, *, webhook: bool = False):
         super().__init__(max_retry_count=MAX_RETRIES, interval_calculator=_backoff())
@@ -201,19 +212,6 @@ class ConnectionRetry(ConnectionErrorRetryHandler):
             return True
         after_sending = isinstance(error, OSError | http.client.HTTPException)
         return after_sending and idempotent(request, webhook=self.webhook)
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        _count_retry(request, webhook=self.webhook, reason="connection")
-        super().prepare_for_next_attempt(
-            state=state, request=request, response=response, error=error
-        )
 
 
 def retry_handlers(*, webhook: bool = False) -> list[RetryHandler]:
