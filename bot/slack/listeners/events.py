@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -57,11 +58,13 @@ def register(
         event: dict[str, Any],
         *,
         thread_ts: str | None,
+        earlier: Sequence[str],
         quiet: bool,
         context: BoltContext,
         client: WebClient,
         logger: logging.Logger,
     ) -> None:
+        # ``earlier``: the thread's questions the bot answered, which the caller has read.
         channel, ts = event["channel"], event["ts"]
         # The message's mention and its message event both reach the bot: one answers.
         key = message_key(channel, ts)
@@ -69,7 +72,6 @@ def register(
             return
         try:
             question, cut = read_question(event.get("text"), bot_user_id=context.bot_user_id)
-            earlier = records.thread_questions(channel, thread_ts) if thread_ts else []
             asking = Asking(
                 question=question,
                 cut=cut,
@@ -107,7 +109,13 @@ def register(
         thread_ts = event.get("thread_ts")
         thread_ts = thread_ts if isinstance(thread_ts, str) and thread_ts else ts
         answer_message(
-            event, thread_ts=thread_ts, quiet=False, context=context, client=client, logger=logger
+            event,
+            thread_ts=thread_ts,
+            earlier=records.thread_questions(channel, thread_ts),
+            quiet=False,
+            context=context,
+            client=client,
+            logger=logger,
         )
 
     @app.event("message")
@@ -128,6 +136,7 @@ def register(
             answer_message(
                 event,
                 thread_ts=thread_ts,
+                earlier=records.thread_questions(channel, thread_ts) if thread_ts else (),
                 quiet=False,
                 context=context,
                 client=client,
@@ -142,10 +151,11 @@ def register(
             return
         if thread_ts is not None:
             # A later message in a thread the bot answered: a follow-up.
-            if records.thread_questions(channel, thread_ts):
+            if earlier := records.thread_questions(channel, thread_ts):
                 answer_message(
                     event,
                     thread_ts=thread_ts,
+                    earlier=earlier,
                     quiet=True,
                     context=context,
                     client=client,
@@ -157,7 +167,13 @@ def register(
             question, _ = read_question(text, bot_user_id=bot)
             if is_question(question):
                 answer_message(
-                    event, thread_ts=ts, quiet=True, context=context, client=client, logger=logger
+                    event,
+                    thread_ts=ts,
+                    earlier=(),  # a new thread
+                    quiet=True,
+                    context=context,
+                    client=client,
+                    logger=logger,
                 )
 
     @app.event("app_home_opened")
